@@ -1,0 +1,255 @@
+//! The one imgfront configuration (`imgfront.json`): breakpoints, limits, qualities, encoder
+//! settings, cache lifetimes, presets and tenants. Every consumer reads this same file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Format;
+
+/// The repository's `imgfront.json`, embedded at build time so a binary always has a valid default.
+pub const EMBEDDED_JSON: &str = include_str!("../../../imgfront.json");
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(rename = "$comment", default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub breakpoints: Breakpoints,
+    pub limits: Limits,
+    pub quality: QualityConfig,
+    pub encoding: Encoding,
+    pub cache: CacheConfig,
+    pub presets: Vec<Preset>,
+    pub tenants: Vec<Tenant>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breakpoints {
+    /// Ascending device-pixel widths; a requested width snaps up to the next one.
+    pub width: Vec<u32>,
+    /// Ascending device-pixel heights; a requested height snaps up to the next one.
+    pub height: Vec<u32>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Width × height, summed over animation frames.
+    pub max_source_pixels: u64,
+    pub max_source_bytes: u64,
+    /// Length of the decoded original key, tenant included.
+    pub max_key_bytes: usize,
+    pub max_query_bytes: usize,
+    /// Length of one recognised parameter's value.
+    pub max_value_bytes: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    /// Ascending; a requested quality snaps up to the next one.
+    pub allowed: Vec<u8>,
+    pub default: DefaultQuality,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultQuality {
+    pub jpeg: u8,
+    pub webp: u8,
+    pub avif: u8,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Encoding {
+    /// Used on the request path (transform Lambda, local edge, CLI).
+    pub request: EncoderSettings,
+    /// Used off the request path (precompute, backfill), where smaller output is worth the time.
+    pub precompute: EncoderSettings,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncoderSettings {
+    /// Progressive scans with trellis quantisation, instead of fast baseline with optimised Huffman.
+    pub jpeg_progressive: bool,
+    /// libwebp method, 0 (fastest) to 6 (smallest).
+    pub webp_method: u8,
+    /// rav1e speed, 1 (smallest) to 10 (fastest).
+    pub avif_speed: u8,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Seconds a derivative may be cached (browser and edge).
+    pub max_age: u32,
+    pub stale_while_revalidate: u32,
+    pub stale_if_error: u32,
+    /// Seconds a 4xx may be cached, so a flood of bad URLs stops at the edge.
+    pub error_max_age: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    pub name: String,
+    /// Viewer query syntax without `fmt`, e.g. `w=160&h=160&fit=cover`.
+    pub query: String,
+    /// One derivative is rendered per format, so `fmt=auto` finds a precomputed object for every browser.
+    pub formats: Vec<Format>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    /// The first path segment of every URL and S3 key of this tenant.
+    pub id: String,
+    pub access: Access,
+    /// Hostnames (`*.` wildcard allowed) that may embed this tenant's images; empty allows any.
+    pub allowed_referers: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Anyone may request any transform.
+    Public,
+    /// Every request must carry a valid signature.
+    Private,
+}
+
+/// Why a configuration file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration is not valid JSON for imgfront: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("configuration is inconsistent: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// The configuration embedded at build time from the repository's `imgfront.json`.
+    pub fn embedded() -> Config {
+        // The embedded file is checked by this crate's tests, so failing here is a build defect.
+        Config::from_json(EMBEDDED_JSON).expect("embedded imgfront.json is valid")
+    }
+
+    pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = serde_json::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads `IMGFRONT_CONFIG` (inline JSON, or a path to a JSON file), else the embedded default.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        match std::env::var("IMGFRONT_CONFIG") {
+            Ok(value) if value.trim_start().starts_with('{') => Config::from_json(&value),
+            Ok(path) if !path.is_empty() => {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    ConfigError::Invalid(format!("cannot read IMGFRONT_CONFIG file {path}: {e}"))
+                })?;
+                Config::from_json(&text)
+            }
+            _ => Ok(Config::embedded()),
+        }
+    }
+
+    pub fn tenant(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.id == id)
+    }
+
+    pub fn default_quality(&self, format: Format) -> Option<u8> {
+        match format {
+            Format::Jpeg => Some(self.quality.default.jpeg),
+            Format::Webp => Some(self.quality.default.webp),
+            Format::Avif => Some(self.quality.default.avif),
+            Format::Png | Format::Gif => None,
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        for (name, list, max) in [
+            (
+                "breakpoints.width",
+                &self.breakpoints.width,
+                self.limits.max_width,
+            ),
+            (
+                "breakpoints.height",
+                &self.breakpoints.height,
+                self.limits.max_height,
+            ),
+        ] {
+            if list.is_empty() || list[0] == 0 || list.windows(2).any(|w| w[0] >= w[1]) {
+                return bad(format!(
+                    "{name} must be non-empty, positive and strictly ascending"
+                ));
+            }
+            if list.last() != Some(&max) {
+                return bad(format!(
+                    "the last of {name} must equal the matching max ({max})"
+                ));
+            }
+        }
+        let q = &self.quality.allowed;
+        if q.is_empty() || q.windows(2).any(|w| w[0] >= w[1]) || q[0] == 0 || q[q.len() - 1] != 100
+        {
+            return bad(
+                "quality.allowed must be strictly ascending, within 1-100, and end at 100".into(),
+            );
+        }
+        for (fmt, d) in [
+            ("jpeg", self.quality.default.jpeg),
+            ("webp", self.quality.default.webp),
+            ("avif", self.quality.default.avif),
+        ] {
+            if !q.contains(&d) {
+                return bad(format!(
+                    "quality.default.{fmt} = {d} is not in quality.allowed"
+                ));
+            }
+        }
+        for s in [self.encoding.request, self.encoding.precompute] {
+            if s.webp_method > 6 || !(1..=10).contains(&s.avif_speed) {
+                return bad("encoding: webp_method must be 0-6 and avif_speed 1-10".into());
+            }
+        }
+        let mut ids: Vec<&str> = self.tenants.iter().map(|t| t.id.as_str()).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return bad("tenant ids must be unique".into());
+        }
+        if let Some(t) = self.tenants.iter().find(|t| {
+            t.id.is_empty()
+                || t.id.len() > 63
+                || !t
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }) {
+            return bad(format!(
+                "tenant id '{}' must be 1-63 characters of a-z, 0-9 and '-'",
+                t.id
+            ));
+        }
+        if self.limits.max_source_pixels == 0 || self.limits.max_source_bytes == 0 {
+            return bad("limits.max_source_pixels and max_source_bytes must be positive".into());
+        }
+        for p in &self.presets {
+            if p.formats.is_empty() {
+                return bad(format!("preset '{}' lists no formats", p.name));
+            }
+            if let Err(e) = crate::params::RawParams::from_query(self, &p.query)
+                .and_then(|r| r.to_ops(self, None))
+            {
+                return bad(format!("preset '{}' query '{}': {e}", p.name, p.query));
+            }
+        }
+        Ok(())
+    }
+}
