@@ -1,1 +1,167 @@
-fn main(){}
+//! `imgfront`: one-off transforms, canonicalization and URL signing from the command line.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use imgfront_engine::{Settings, transform};
+use imgfront_spec::{Config, Format, Key, Spec};
+
+#[derive(Parser)]
+#[command(
+    name = "imgfront",
+    version,
+    about = "imgfront: image delivery for CloudFront + S3"
+)]
+struct Cli {
+    /// Configuration file (default: IMGFRONT_CONFIG, else the built-in imgfront.json).
+    #[arg(long, global = true)]
+    config: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Transform one image file with the URL API, e.g. `imgfront transform in.jpg out.webp 'w=640&q=80'`.
+    Transform {
+        input: String,
+        output: String,
+        /// Query in URL API syntax; without `fmt` the format follows OUTPUT's extension.
+        #[arg(default_value = "")]
+        query: String,
+        /// Use the precompute encoder settings (smaller, slower).
+        #[arg(long)]
+        precompute: bool,
+    },
+    /// Print the canonical path of a viewer URL, e.g. `imgfront canon '/demo/a.jpg?w=300&dpr=2'`.
+    Canon {
+        url: String,
+        /// The Accept header, for fmt=auto.
+        #[arg(long)]
+        accept: Option<String>,
+    },
+    /// Sign a viewer URL for a private tenant with SECRET (HMAC-SHA256).
+    Sign {
+        url: String,
+        #[arg(long, env = "IMGFRONT_SIGNING_SECRET")]
+        secret: String,
+        /// Expiry as Unix seconds.
+        #[arg(long)]
+        exp: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("imgfront: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: Option<&str>) -> Result<Config, String> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {p}: {e}"))?;
+            Config::from_json(&text).map_err(|e| e.to_string())
+        }
+        None => Config::from_env().map_err(|e| e.to_string()),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let config = load_config(cli.config.as_deref())?;
+    match cli.command {
+        Command::Transform {
+            input,
+            output,
+            query,
+            precompute,
+        } => {
+            let bytes = std::fs::read(&input).map_err(|e| format!("cannot read {input}: {e}"))?;
+            let query = with_output_format(&query, &output)?;
+            // The CLI works on files, so any tenant will do for the key; the first is used.
+            let tenant = config
+                .tenants
+                .first()
+                .map(|t| t.id.clone())
+                .ok_or("configuration has no tenant")?;
+            let key =
+                Key::from_decoded(&config, &format!("{tenant}/cli")).map_err(|e| e.message)?;
+            let spec = Spec::from_key_and_query(&config, key, &query).map_err(|e| e.message)?;
+            let settings = if precompute {
+                Settings::precompute(&config)
+            } else {
+                Settings::request(&config)
+            };
+            let started = Instant::now();
+            let out = transform(&bytes, &spec.ops, &settings).map_err(|e| e.to_string())?;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            std::fs::write(&output, &out.bytes)
+                .map_err(|e| format!("cannot write {output}: {e}"))?;
+            let frames = if out.frames > 1 {
+                format!(" {} frames", out.frames)
+            } else {
+                String::new()
+            };
+            println!(
+                "{output}: {} {}x{}{frames}, {} bytes, {ms:.1} ms",
+                out.format,
+                out.width,
+                out.height,
+                out.bytes.len()
+            );
+            Ok(())
+        }
+        Command::Canon { url, accept } => {
+            let req = Spec::from_viewer_url(&config, &url, accept.as_deref())
+                .map_err(|e| format!("{} ({})", e.message, e.kind.as_str()))?;
+            println!("{}", req.spec.canonical_path());
+            Ok(())
+        }
+        Command::Sign { url, secret, exp } => {
+            let url = match exp {
+                Some(exp) => format!(
+                    "{url}{}exp={exp}",
+                    if url.contains('?') { '&' } else { '?' }
+                ),
+                None => url,
+            };
+            let req = Spec::from_viewer_url(&config, &url, None).map_err(|e| e.message)?;
+            let sig = imgfront_spec::sign::sign(secret.as_bytes(), &req.signing_string);
+            println!(
+                "{url}{}sig={sig}",
+                if url.contains('?') { '&' } else { '?' }
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Adds `fmt` from OUTPUT's extension when the query has none.
+fn with_output_format(query: &str, output: &str) -> Result<String, String> {
+    let has_fmt = query.split('&').any(|p| {
+        p.split('=')
+            .next()
+            .is_some_and(|n| n.eq_ignore_ascii_case("fmt"))
+    });
+    if has_fmt {
+        return Ok(query.to_owned());
+    }
+    let ext = std::path::Path::new(output)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    let format = Format::from_name(ext).ok_or_else(|| {
+        format!("cannot tell the output format from '{output}'; add fmt=jpeg|png|webp|avif|gif")
+    })?;
+    Ok(if query.is_empty() {
+        format!("fmt={format}")
+    } else {
+        format!("{query}&fmt={format}")
+    })
+}

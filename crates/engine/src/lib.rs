@@ -1,1 +1,76 @@
-//! x
+//! The imgfront image engine: source bytes + transform spec → derivative bytes. No AWS, no I/O.
+//!
+//! [`transform`] runs the ordered steps of [`pipeline`]: limits from the header, shrink-on-load
+//! decode, sRGB, orientation, crop/resize, effects, encode.
+
+pub mod color;
+pub mod decode;
+pub mod effects;
+pub mod encode;
+mod error;
+pub mod geometry;
+pub mod orient;
+mod pipeline;
+pub mod probe;
+pub mod raster;
+pub mod resize;
+pub mod smartcrop;
+
+use std::time::Duration;
+
+use imgfront_spec::config::{DefaultQuality, EncoderSettings};
+use imgfront_spec::{Config, Format, Ops};
+
+pub use error::EngineError;
+pub use probe::SourceFormat;
+
+/// Limits and encoder choices for one kind of caller (request path or precompute).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub max_source_pixels: u64,
+    pub max_source_bytes: u64,
+    pub max_width: u32,
+    pub max_height: u32,
+    pub default_quality: DefaultQuality,
+    pub encoder: EncoderSettings,
+}
+
+impl Settings {
+    fn from_config(config: &Config, encoder: EncoderSettings) -> Settings {
+        Settings {
+            max_source_pixels: config.limits.max_source_pixels,
+            max_source_bytes: config.limits.max_source_bytes,
+            max_width: config.limits.max_width,
+            max_height: config.limits.max_height,
+            default_quality: config.quality.default.clone(),
+            encoder,
+        }
+    }
+
+    /// Fast encoders, for the transform function, the local edge and the CLI.
+    pub fn request(config: &Config) -> Settings {
+        Settings::from_config(config, config.encoding.request)
+    }
+
+    /// Smaller, slower encoders, for precompute and backfill.
+    pub fn precompute(config: &Config) -> Settings {
+        Settings::from_config(config, config.encoding.precompute)
+    }
+}
+
+/// An encoded derivative.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    pub frames: usize,
+    /// Time spent in each pipeline step, in order.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Transforms `input` as `ops` say.
+pub fn transform(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
+    pipeline::run(input, ops, settings)
+}

@@ -69,6 +69,11 @@ impl Format {
         matches!(self, Format::Jpeg | Format::Webp | Format::Avif)
     }
 
+    /// Whether animation frames survive encoding.
+    pub fn supports_animation(self) -> bool {
+        matches!(self, Format::Gif | Format::Webp)
+    }
+
     pub fn supports_alpha(self) -> bool {
         !matches!(self, Format::Jpeg)
     }

@@ -1,0 +1,71 @@
+//! Colour management: embedded ICC profiles (RGB, grey, CMYK) converted to sRGB with moxcms.
+
+use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
+
+use crate::error::EngineError;
+use crate::raster::Raster;
+
+/// Converts `raster` from `icc` to sRGB in place. Profiles that are unreadable or not RGB are
+/// ignored (the pixels are then taken as sRGB, as browsers do).
+pub fn to_srgb(raster: &mut Raster, icc: &[u8]) {
+    let Ok(source) = ColorProfile::new_from_slice(icc) else {
+        return;
+    };
+    if source.color_space != DataColorSpace::Rgb || is_srgb(&source) {
+        return;
+    }
+    let layout = if raster.has_alpha() {
+        Layout::Rgba
+    } else {
+        Layout::Rgb
+    };
+    let Ok(t) = source.create_transform_8bit(
+        layout,
+        &ColorProfile::new_srgb(),
+        layout,
+        TransformOptions::default(),
+    ) else {
+        return;
+    };
+    let mut out = vec![0u8; raster.data.len()];
+    if t.transform(&raster.data, &mut out).is_ok() {
+        raster.data = out;
+    }
+}
+
+/// An sRGB source profile needs no work; comparing colourants is enough to tell.
+fn is_srgb(profile: &ColorProfile) -> bool {
+    let srgb = ColorProfile::new_srgb();
+    let close = |a: f64, b: f64| (a - b).abs() < 0.0005;
+    let (p, s) = (profile.colorant_matrix(), srgb.colorant_matrix());
+    let trc_like = matches!((&profile.red_trc, &srgb.red_trc), (Some(a), Some(b)) if format!("{a:?}") == format!("{b:?}"));
+    trc_like && (0..3).all(|r| (0..3).all(|c| close(p.v[r][c], s.v[r][c])))
+}
+
+/// CMYK samples (0 = no ink) to sRGB, through the embedded CMYK profile when there is one, else
+/// with the naive formula.
+pub fn cmyk_to_srgb(cmyk: &[u8], icc: Option<&[u8]>) -> Result<Vec<u8>, EngineError> {
+    if let Some(profile) = icc.and_then(|p| ColorProfile::new_from_slice(p).ok()) {
+        if profile.color_space == DataColorSpace::Cmyk {
+            if let Ok(t) = profile.create_transform_8bit(
+                Layout::Rgba,
+                &ColorProfile::new_srgb(),
+                Layout::Rgb,
+                TransformOptions::default(),
+            ) {
+                let mut out = vec![0u8; cmyk.len() / 4 * 3];
+                if t.transform(cmyk, &mut out).is_ok() {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+    Ok(cmyk
+        .chunks_exact(4)
+        .flat_map(|p| {
+            let k = 255 - u32::from(p[3]);
+            let ch = |c: u8| ((255 - u32::from(c)) * k / 255) as u8;
+            [ch(p[0]), ch(p[1]), ch(p[2])]
+        })
+        .collect())
+}

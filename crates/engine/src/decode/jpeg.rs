@@ -1,0 +1,89 @@
+//! JPEG through libjpeg-turbo (mozjpeg), with DCT shrink-on-load and CMYK/YCCK handling.
+
+use std::os::raw::c_int;
+
+use mozjpeg::{ColorSpace, Decompress};
+use mozjpeg_sys::{JWRN_JPEG_EOF, jpeg_common_struct, jpeg_error_mgr, jpeg_std_error};
+
+use crate::color;
+use crate::error::{EngineError, undecodable};
+use crate::probe::Header;
+use crate::raster::Raster;
+
+/// The DCT scale numerator (out of 8) for a decode at least `scale` times the full size.
+/// Only 1/8, 1/4, 1/2 and 1 are used: libjpeg-turbo has SIMD paths for exactly these.
+pub fn shrink_numerator(scale: f64) -> u8 {
+    [1u8, 2, 4]
+        .into_iter()
+        .find(|m| f64::from(*m) / 8.0 >= scale)
+        .unwrap_or(8)
+}
+
+/// Decodes at `numerator`/8 of full size. Returns the raster and whether the ICC profile (if any)
+/// was already applied.
+pub fn decode(bytes: &[u8], header: &Header, numerator: u8) -> Result<(Raster, bool), EngineError> {
+    let mut d = Decompress::with_err(strict_errors())
+        .from_mem(bytes)
+        .map_err(|e| undecodable(format!("JPEG: {e}")))?;
+    d.scale(numerator);
+    let cmyk = matches!(d.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
+    if cmyk {
+        let mut started = d
+            .to_colorspace(ColorSpace::JCS_CMYK)
+            .map_err(|e| undecodable(format!("JPEG: {e}")))?;
+        let (w, h) = (started.width() as u32, started.height() as u32);
+        let mut data = started
+            .read_scanlines::<u8>()
+            .map_err(|e| undecodable(format!("JPEG: {e}")))?;
+        let _ = started.finish();
+        if data.len() != w as usize * h as usize * 4 {
+            return Err(undecodable("JPEG: truncated CMYK scanlines"));
+        }
+        if header.adobe {
+            // Adobe writes CMYK inverted (0 = full ink).
+            data.iter_mut().for_each(|v| *v = 255 - *v);
+        }
+        let rgb = color::cmyk_to_srgb(&data, header.icc.as_deref())?;
+        return Ok((Raster::new(w, h, 3, rgb), true));
+    }
+    let mut started = d.rgb().map_err(|e| undecodable(format!("JPEG: {e}")))?;
+    let (w, h) = (started.width() as u32, started.height() as u32);
+    let data = started
+        .read_scanlines::<u8>()
+        .map_err(|e| undecodable(format!("JPEG: {e}")))?;
+    let _ = started.finish();
+    if data.len() != w as usize * h as usize * 3 {
+        return Err(undecodable("JPEG: truncated scanlines"));
+    }
+    Ok((Raster::new(w, h, 3, data), false))
+}
+
+/// libjpeg's handlers, except that running out of data is fatal: libjpeg would otherwise pad a
+/// truncated file with grey and report success.
+fn strict_errors() -> jpeg_error_mgr {
+    // SAFETY: jpeg_error_mgr is plain C data; jpeg_std_error fills in every field.
+    let mut err: jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    unsafe { jpeg_std_error(&mut err) };
+    err.error_exit = Some(fatal);
+    err.emit_message = Some(warning);
+    err
+}
+
+extern "C-unwind" fn fatal(cinfo: &mut jpeg_common_struct) {
+    // SAFETY: libjpeg always sets `err` before calling its handlers.
+    let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
+    // Unwinds into the pipeline's catch_unwind without invoking the panic hook.
+    std::panic::resume_unwind(Box::new(format!(
+        "corrupt JPEG data (libjpeg error {code})"
+    )));
+}
+
+extern "C-unwind" fn warning(cinfo: &mut jpeg_common_struct, level: c_int) {
+    // SAFETY: as above.
+    let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
+    if level < 0 && code == JWRN_JPEG_EOF as c_int {
+        std::panic::resume_unwind(Box::new(
+            "JPEG data ends early (truncated file)".to_string(),
+        ));
+    }
+}

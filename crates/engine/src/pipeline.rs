@@ -1,0 +1,364 @@
+//! The transform pipeline: an ordered list of small named steps, read top to bottom.
+//!
+//! Limits are checked from the header before anything is decoded; decoding shrinks on load
+//! to what the output needs; EXIF orientation and the user's rotation are applied in one pass;
+//! metadata never reaches the encoder.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use imgfront_spec::{Fit, Format, Ops, Orientation};
+
+use crate::decode;
+use crate::error::{EngineError, undecodable};
+use crate::geometry::{self, Plan};
+use crate::probe::{self, Header, SourceFormat};
+use crate::raster::{Picture, Raster};
+use crate::resize::{self, Region};
+use crate::{Output, Settings, color, effects, encode, orient, smartcrop};
+
+type Step = fn(&mut Job) -> Result<(), EngineError>;
+
+/// The steps, in order. Each is small and named so timings and failures say where they happened.
+const STEPS: &[(&str, Step)] = &[
+    ("check_bytes", check_bytes),
+    ("probe", probe_header),
+    ("check_pixels", check_pixels),
+    ("plan", plan),
+    ("decode", decode),
+    ("to_srgb", to_srgb),
+    ("orient", orient),
+    ("crop_and_resize", crop_and_resize),
+    ("pad", pad),
+    ("blur", blur),
+    ("sharpen", sharpen),
+    ("flatten", flatten),
+    ("encode", encode),
+];
+
+/// Everything the steps share.
+struct Job<'a> {
+    input: &'a [u8],
+    ops: &'a Ops,
+    settings: &'a Settings,
+    format: Option<SourceFormat>,
+    header: Header,
+    svg: Option<resvg::usvg::Tree>,
+    /// EXIF orientation followed by the user's `flip`/`rot`.
+    orientation: Orientation,
+    /// Source size after orientation.
+    upright: (u32, u32),
+    plan: Option<Plan>,
+    output_format: Format,
+    picture: Picture,
+    icc_applied: bool,
+    bytes: Vec<u8>,
+}
+
+/// Runs every step; a panic inside a decoder or encoder becomes `Undecodable`, never an abort.
+pub fn run(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
+    let mut job = Job {
+        input,
+        ops,
+        settings,
+        format: None,
+        header: Header::default(),
+        svg: None,
+        orientation: Orientation::IDENTITY,
+        upright: (0, 0),
+        plan: None,
+        output_format: Format::Jpeg,
+        picture: Picture {
+            frames: Vec::new(),
+            loop_count: 0,
+        },
+        icc_applied: false,
+        bytes: Vec::new(),
+    };
+    let mut timings = Vec::with_capacity(STEPS.len());
+    for (name, step) in STEPS {
+        let started = Instant::now();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| step(&mut job))) {
+            Ok(result) => result?,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("no message");
+                return Err(undecodable(format!("{name} failed: {why}")));
+            }
+        }
+        timings.push((*name, started.elapsed()));
+    }
+    Ok(Output {
+        width: job.picture.width(),
+        height: job.picture.height(),
+        frames: job.picture.frames.len(),
+        format: job.output_format,
+        bytes: job.bytes,
+        timings,
+    })
+}
+
+fn check_bytes(job: &mut Job) -> Result<(), EngineError> {
+    let (len, max) = (job.input.len() as u64, job.settings.max_source_bytes);
+    if len > max {
+        return Err(EngineError::SourceTooLarge(format!(
+            "{len} bytes; the maximum is {max}"
+        )));
+    }
+    Ok(())
+}
+
+fn probe_header(job: &mut Job) -> Result<(), EngineError> {
+    let format = probe::sniff(job.input)?;
+    job.header = probe::header(format, job.input)?;
+    if format == SourceFormat::Svg {
+        let tree = decode::svg::parse(job.input)?;
+        (job.header.width, job.header.height) = decode::svg::size(&tree);
+        job.svg = Some(tree);
+    }
+    job.format = Some(format);
+    Ok(())
+}
+
+fn check_pixels(job: &mut Job) -> Result<(), EngineError> {
+    let h = &job.header;
+    // A vector is rasterised at the output size, so only its output counts.
+    if job.format == Some(SourceFormat::Svg) {
+        return Ok(());
+    }
+    let pixels = u64::from(h.width) * u64::from(h.height) * u64::from(h.frames.max(1));
+    let max = job.settings.max_source_pixels;
+    if pixels > max {
+        let frames = if h.frames > 1 {
+            format!(" × {} frames", h.frames)
+        } else {
+            String::new()
+        };
+        return Err(EngineError::SourceTooLarge(format!(
+            "{}×{}{frames} = {pixels} pixels; the maximum is {max}",
+            h.width, h.height
+        )));
+    }
+    Ok(())
+}
+
+fn plan(job: &mut Job) -> Result<(), EngineError> {
+    let format = job
+        .format
+        .ok_or_else(|| EngineError::Internal("plan before probe".into()))?;
+    job.orientation =
+        Orientation::from_exif(job.header.exif_orientation).then(job.ops.orientation());
+    let (w, h) = (job.header.width, job.header.height);
+    job.upright = if job.orientation.transposes() {
+        (h, w)
+    } else {
+        (w, h)
+    };
+    let s = job.settings;
+    let enlarge = format == SourceFormat::Svg;
+    job.plan = Some(geometry::plan(
+        job.upright.0,
+        job.upright.1,
+        job.ops,
+        s.max_width,
+        s.max_height,
+        enlarge,
+    ));
+    job.output_format = job.ops.format().unwrap_or(match format {
+        SourceFormat::Jpeg => Format::Jpeg,
+        SourceFormat::Png | SourceFormat::Svg => Format::Png,
+        SourceFormat::Gif => Format::Gif,
+        SourceFormat::Webp => Format::Webp,
+        SourceFormat::Avif => Format::Avif,
+    });
+    Ok(())
+}
+
+fn decode(job: &mut Job) -> Result<(), EngineError> {
+    let plan = job
+        .plan
+        .ok_or_else(|| EngineError::Internal("decode before plan".into()))?;
+    let max_pixels = job.settings.max_source_pixels;
+    let picture = match job.format {
+        Some(SourceFormat::Jpeg) => {
+            let numerator = decode::jpeg::shrink_numerator(plan.scale_x.max(plan.scale_y));
+            let (raster, applied) = decode::jpeg::decode(job.input, &job.header, numerator)?;
+            job.icc_applied = applied;
+            Picture::still(raster)
+        }
+        Some(SourceFormat::Png) => {
+            let budget = usize::try_from(max_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
+            let (raster, icc) = decode::png::decode(job.input, budget)?;
+            job.header.icc = icc;
+            Picture::still(raster.drop_opaque_alpha())
+        }
+        Some(SourceFormat::Gif) => {
+            let frame_bytes = u64::from(job.header.width) * u64::from(job.header.height) * 4;
+            decode::gif::decode(job.input, frame_bytes.max(1024))?
+        }
+        Some(SourceFormat::Webp) => {
+            let p = decode::webp::decode(job.input)?;
+            if p.is_animated() {
+                p
+            } else {
+                p.map(|r| Ok::<_, EngineError>(r.drop_opaque_alpha()))?
+            }
+        }
+        Some(SourceFormat::Avif) => {
+            let limit = u32::try_from(max_pixels).unwrap_or(u32::MAX);
+            Picture::still(decode::avif::decode(job.input, limit)?.drop_opaque_alpha())
+        }
+        Some(SourceFormat::Svg) => {
+            let tree = job
+                .svg
+                .as_ref()
+                .ok_or_else(|| EngineError::Internal("SVG not parsed".into()))?;
+            // Render the whole drawing at its scaled size, in stored (pre-rotation) axes.
+            let (sx, sy) = if job.orientation.transposes() {
+                (plan.scale_y, plan.scale_x)
+            } else {
+                (plan.scale_x, plan.scale_y)
+            };
+            let w = ((f64::from(job.header.width) * sx).round() as u32)
+                .clamp(1, job.settings.max_width.max(job.settings.max_height));
+            let h = ((f64::from(job.header.height) * sy).round() as u32)
+                .clamp(1, job.settings.max_width.max(job.settings.max_height));
+            Picture::still(decode::svg::render(tree, w, h)?)
+        }
+        None => return Err(EngineError::Internal("decode before probe".into())),
+    };
+    job.picture = picture;
+    Ok(())
+}
+
+fn to_srgb(job: &mut Job) -> Result<(), EngineError> {
+    if let (Some(icc), false) = (&job.header.icc, job.icc_applied) {
+        for f in &mut job.picture.frames {
+            color::to_srgb(&mut f.raster, icc);
+        }
+    }
+    Ok(())
+}
+
+fn orient(job: &mut Job) -> Result<(), EngineError> {
+    if !job.orientation.is_identity() {
+        let o = job.orientation;
+        job.picture = std::mem::replace(
+            &mut job.picture,
+            Picture {
+                frames: Vec::new(),
+                loop_count: 0,
+            },
+        )
+        .map(|r| Ok::<_, EngineError>(orient::apply(&r, o)))?;
+    }
+    Ok(())
+}
+
+fn crop_and_resize(job: &mut Job) -> Result<(), EngineError> {
+    let plan = job
+        .plan
+        .ok_or_else(|| EngineError::Internal("resize before plan".into()))?;
+    let (dw, dh) = (
+        f64::from(job.picture.width()),
+        f64::from(job.picture.height()),
+    );
+    // Decoded pixels per upright source pixel: JPEG may have shrunk on load, SVG rendered at size.
+    let (rx, ry) = (dw / f64::from(job.upright.0), dh / f64::from(job.upright.1));
+    let (rw, rh) = (plan.region_w * rx, plan.region_h * ry);
+    let (rw, rh) = (rw.min(dw), rh.min(dh));
+    let (x, y) = if job.ops.fit() == Fit::Cover && (rw < dw || rh < dh) {
+        match job.ops.position().anchor() {
+            Some((ax, ay)) => ((dw - rw) * f64::from(ax), (dh - rh) * f64::from(ay)),
+            None => smartcrop::place(&job.picture.frames[0].raster, rw, rh, job.ops.position()),
+        }
+    } else {
+        (0.0, 0.0)
+    };
+    let region = Region { x, y, w: rw, h: rh };
+    let (ow, oh) = (plan.out_w, plan.out_h);
+    job.picture = std::mem::replace(
+        &mut job.picture,
+        Picture {
+            frames: Vec::new(),
+            loop_count: 0,
+        },
+    )
+    .map(|r| resize::resize(&r, region, ow, oh))?;
+    Ok(())
+}
+
+fn pad(job: &mut Job) -> Result<(), EngineError> {
+    if let Some(Some((w, h))) = job.plan.map(|p| p.canvas) {
+        let bg = job.ops.background_or_default();
+        job.picture = std::mem::replace(
+            &mut job.picture,
+            Picture {
+                frames: Vec::new(),
+                loop_count: 0,
+            },
+        )
+        .map(|r| Ok::<_, EngineError>(effects::pad(&r, w, h, bg)))?;
+    }
+    Ok(())
+}
+
+fn each_frame(job: &mut Job, f: impl Fn(&Raster) -> Raster) {
+    for frame in &mut job.picture.frames {
+        frame.raster = f(&frame.raster);
+    }
+}
+
+fn blur(job: &mut Job) -> Result<(), EngineError> {
+    if let Some(sigma) = job.ops.blur() {
+        each_frame(job, |r| effects::blur(r, sigma.value()));
+    }
+    Ok(())
+}
+
+fn sharpen(job: &mut Job) -> Result<(), EngineError> {
+    if let Some(sigma) = job.ops.sharpen() {
+        each_frame(job, |r| effects::sharpen(r, sigma.value()));
+    }
+    Ok(())
+}
+
+fn flatten(job: &mut Job) -> Result<(), EngineError> {
+    if !job.output_format.supports_alpha() {
+        let bg = job.ops.background_or_default();
+        each_frame(job, |r| effects::flatten(r, bg));
+    }
+    Ok(())
+}
+
+fn encode(job: &mut Job) -> Result<(), EngineError> {
+    let s = job.settings;
+    let quality = job.ops.quality().unwrap_or(match job.output_format {
+        Format::Jpeg => s.default_quality.jpeg,
+        Format::Webp => s.default_quality.webp,
+        Format::Avif => s.default_quality.avif,
+        Format::Png | Format::Gif => 100,
+    });
+    if !job.output_format.supports_animation() {
+        job.picture.frames.truncate(1);
+    }
+    job.bytes = encode::encode(&job.picture, job.output_format, quality, &s.encoder)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn steps_are_in_pipeline_order() {
+        let names: Vec<&str> = super::STEPS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.first(), Some(&"check_bytes"));
+        assert!(
+            names.iter().position(|n| *n == "check_pixels")
+                < names.iter().position(|n| *n == "decode")
+        );
+        assert_eq!(names.last(), Some(&"encode"));
+    }
+}
