@@ -380,10 +380,10 @@ fn find_ispe(b: &[u8], depth: u8, best: &mut (u32, u32)) {
             b"meta" if depth < 8 => find_ispe(body.get(4..).unwrap_or(&[]), depth + 1, best),
             b"iprp" | b"ipco" if depth < 8 => find_ispe(body, depth + 1, best),
             b"ispe" => {
-                if let (Some(w), Some(h)) = (be32(body, 4), be32(body, 8)) {
-                    if u64::from(w) * u64::from(h) > u64::from(best.0) * u64::from(best.1) {
-                        *best = (w, h);
-                    }
+                if let (Some(w), Some(h)) = (be32(body, 4), be32(body, 8))
+                    && u64::from(w) * u64::from(h) > u64::from(best.0) * u64::from(best.1)
+                {
+                    *best = (w, h);
                 }
             }
             _ => {}

@@ -93,10 +93,10 @@ impl Ops {
 
     /// Drops every field that cannot change the output bytes, so equal outputs share one key.
     pub(crate) fn normalize(&mut self, config: &Config) {
-        if let Some(format) = self.format {
-            if !format.is_lossy() || self.quality == config.default_quality(format) {
-                self.quality = None;
-            }
+        if let Some(format) = self.format
+            && (!format.is_lossy() || self.quality == config.default_quality(format))
+        {
+            self.quality = None;
         }
         let boxed = self.width.is_some() && self.height.is_some();
         if !boxed {

@@ -153,7 +153,7 @@ impl RawParams {
             .transpose()?;
         let dpr_milli = self.get("dpr").map(dpr).transpose()?.unwrap_or(1000);
         let device = |css: u32, max: u32, grid: &[u32]| {
-            let px = (u64::from(css) * u64::from(dpr_milli)).div_ceil(1000);
+            let px = (u64::from(css) * dpr_milli).div_ceil(1000);
             let px = u32::try_from(px).unwrap_or(u32::MAX).min(max);
             snap_up(grid, px)
         };

@@ -1,0 +1,29 @@
+# Everyday tasks. `just` itself comes from `scripts/setup` (in .venv/bin).
+
+# Install tools the build and tests need (nasm, moto, cargo-lambda, just).
+setup:
+    scripts/setup
+
+# The main job: render the demo original into derivatives under out/.
+run:
+    scripts/run
+
+# Every test, exactly as CI runs it.
+test:
+    scripts/test
+
+# Fast inner loop: the Rust tests only.
+rust-test:
+    cargo test --workspace
+
+# Canonical path of a viewer URL, e.g. `just canon '/demo/a.jpg?w=300&dpr=2'`.
+canon URL:
+    cargo run -q -p imgfront -- canon '{{URL}}'
+
+# One-off transform, e.g. `just transform in.jpg out.webp 'w=640'`.
+transform IN OUT QUERY="":
+    cargo run -q -p imgfront -- transform '{{IN}}' '{{OUT}}' '{{QUERY}}'
+
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
