@@ -45,9 +45,17 @@ fn is_srgb(profile: &ColorProfile) -> bool {
 /// CMYK samples (0 = no ink) to sRGB, through the embedded CMYK profile when there is one, else
 /// with the naive formula.
 pub fn cmyk_to_srgb(cmyk: &[u8], icc: Option<&[u8]>) -> Result<Vec<u8>, EngineError> {
-    let profile = icc.and_then(|p| ColorProfile::new_from_slice(p).ok()).filter(|p| p.color_space == DataColorSpace::Cmyk);
+    let profile = icc
+        .and_then(|p| ColorProfile::new_from_slice(p).ok())
+        .filter(|p| p.color_space == DataColorSpace::Cmyk);
     if let Some(t) = profile.and_then(|p| {
-        p.create_transform_8bit(Layout::Rgba, &ColorProfile::new_srgb(), Layout::Rgb, TransformOptions::default()).ok()
+        p.create_transform_8bit(
+            Layout::Rgba,
+            &ColorProfile::new_srgb(),
+            Layout::Rgb,
+            TransformOptions::default(),
+        )
+        .ok()
     }) {
         let mut out = vec![0u8; cmyk.len() / 4 * 3];
         if t.transform(cmyk, &mut out).is_ok() {
