@@ -28,10 +28,7 @@ pub fn decode(bytes: &[u8], max_frame_bytes: u64) -> Result<Picture, EngineError
             Ok(Some(f)) => f,
             Ok(None) => break,
             // A truncated animation keeps the frames that decoded.
-            Err(e) if !frames.is_empty() => {
-                let _ = e;
-                break;
-            }
+            Err(_) if !frames.is_empty() => break,
             Err(e) => return Err(undecodable(format!("GIF: {e}"))),
         };
         let previous = (frame.dispose == DisposalMethod::Previous).then(|| canvas.clone());
