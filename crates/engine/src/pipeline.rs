@@ -55,6 +55,19 @@ struct Job<'a> {
     bytes: Vec<u8>,
 }
 
+impl Job<'_> {
+    /// Moves the picture out, for steps that rebuild every frame.
+    fn take_picture(&mut self) -> Picture {
+        std::mem::replace(
+            &mut self.picture,
+            Picture {
+                frames: Vec::new(),
+                loop_count: 0,
+            },
+        )
+    }
+}
+
 /// Runs every step; a panic inside a decoder or encoder becomes `Undecodable`, never an abort.
 pub fn run(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
     let mut job = Job {
@@ -246,14 +259,9 @@ fn to_srgb(job: &mut Job) -> Result<(), EngineError> {
 fn orient(job: &mut Job) -> Result<(), EngineError> {
     if !job.orientation.is_identity() {
         let o = job.orientation;
-        job.picture = std::mem::replace(
-            &mut job.picture,
-            Picture {
-                frames: Vec::new(),
-                loop_count: 0,
-            },
-        )
-        .map(|r| Ok::<_, EngineError>(orient::apply(&r, o)))?;
+        job.picture = job
+            .take_picture()
+            .map(|r| Ok::<_, EngineError>(orient::apply(&r, o)))?;
     }
     Ok(())
 }
@@ -280,28 +288,18 @@ fn crop_and_resize(job: &mut Job) -> Result<(), EngineError> {
     };
     let region = Region { x, y, w: rw, h: rh };
     let (ow, oh) = (plan.out_w, plan.out_h);
-    job.picture = std::mem::replace(
-        &mut job.picture,
-        Picture {
-            frames: Vec::new(),
-            loop_count: 0,
-        },
-    )
-    .map(|r| resize::resize(&r, region, ow, oh))?;
+    job.picture = job
+        .take_picture()
+        .map(|r| resize::resize(&r, region, ow, oh))?;
     Ok(())
 }
 
 fn pad(job: &mut Job) -> Result<(), EngineError> {
     if let Some(Some((w, h))) = job.plan.map(|p| p.canvas) {
         let bg = job.ops.background_or_default();
-        job.picture = std::mem::replace(
-            &mut job.picture,
-            Picture {
-                frames: Vec::new(),
-                loop_count: 0,
-            },
-        )
-        .map(|r| Ok::<_, EngineError>(effects::pad(&r, w, h, bg)))?;
+        job.picture = job
+            .take_picture()
+            .map(|r| Ok::<_, EngineError>(effects::pad(&r, w, h, bg)))?;
     }
     Ok(())
 }
