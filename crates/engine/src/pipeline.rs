@@ -325,7 +325,9 @@ fn sharpen(job: &mut Job) -> Result<(), EngineError> {
 }
 
 fn flatten(job: &mut Job) -> Result<(), EngineError> {
-    if !job.output_format.supports_alpha() {
+    // Opaque rasters need no work; flattening them would only copy the pixels.
+    let has_alpha = job.picture.frames.iter().any(|f| f.raster.has_alpha());
+    if has_alpha && !job.output_format.supports_alpha() {
         let bg = job.ops.background_or_default();
         each_frame(job, |r| effects::flatten(r, bg));
     }
