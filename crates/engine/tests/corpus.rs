@@ -71,6 +71,7 @@ const DECODABLE: &[&str] = &[
     "animated-loop-3.gif",
     "animated-loop-3.webp",
     "sdr_cosmos12920_cicp1-13-6_yuv444_full_qp10.avif",
+    "pitm.avif",
 ];
 
 #[test]
@@ -228,13 +229,56 @@ fn bombs_and_broken_files_are_typed_errors() {
 }
 
 #[test]
-fn grid_avif_is_refused_with_a_specific_reason() {
-    // pitm.avif is a grid (collage) AVIF, which the container parser does not assemble yet.
-    let e = run("pitm.avif", "w=160").expect_err("grid avif");
-    assert!(
-        matches!(&e, EngineError::Undecodable(m) if m.contains("Grid")),
-        "{e:?}"
-    );
+fn grid_avif_tiles_are_stitched_in_order() {
+    // pitm.avif is a 4x1 grid of 1024x800 AV1 tiles making one 4096x800 picture.
+    let out = run("pitm.avif", "fmt=png").expect("grid avif");
+    assert_eq!((out.width, out.height), (4096, 800));
+    let px = pixels(&out);
+    let luma = |x: usize, y: usize| {
+        let i = (y * 4096 + x) * 3;
+        i32::from(px[i]) + i32::from(px[i + 1]) + i32::from(px[i + 2])
+    };
+    // Mean luma step between columns a and b.
+    let step = |a: usize, b: usize| {
+        (0..800)
+            .map(|y| (luma(a, y) - luma(b, y)).abs())
+            .sum::<i32>()
+            / 800
+    };
+    for seam in [1023, 2047, 3071] {
+        // Tiles are coded independently, so seams are not invisible, but the tile placed
+        // to the right must continue the picture better than any other tile would.
+        let across = step(seam, seam + 1);
+        let wrong = (0..4)
+            .map(|t| t * 1024)
+            .filter(|&x| x != seam + 1)
+            .map(|x| step(seam, x))
+            .min()
+            .unwrap_or(0);
+        assert!(
+            across < wrong,
+            "seam at x={seam}: step {across}, wrong-neighbour step {wrong}"
+        );
+        let tile_sum: i64 = (0..800).map(|y| i64::from(luma(seam - 100, y))).sum();
+        assert!(tile_sum > 800 * 30, "tile left of x={seam} is blank");
+    }
+}
+
+#[test]
+fn truncated_grid_avif_is_a_typed_error() {
+    let bytes = corpus("pitm.avif");
+    for cut in [600, 5000, bytes.len() - 1000] {
+        let r = transform(
+            &bytes[..cut],
+            &Default::default(),
+            &Settings::request(&Config::embedded()),
+        );
+        assert!(
+            matches!(r, Err(EngineError::Undecodable(_))),
+            "cut at {cut}: {:?}",
+            r.map(|o| o.bytes.len())
+        );
+    }
 }
 
 #[test]

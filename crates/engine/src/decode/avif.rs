@@ -16,48 +16,107 @@ use rav1d::src::lib::{
     dav1d_open, dav1d_picture_unref, dav1d_send_data,
 };
 
+use super::heif;
 use crate::error::{EngineError, undecodable};
 use crate::raster::Raster;
 
-/// Decodes the primary image and its alpha plane, refusing frames over `max_pixels`.
+/// Decodes the primary image (a single AV1 item or a grid of them) and its alpha plane,
+/// refusing frames over `max_pixels`.
 pub fn decode(bytes: &[u8], max_pixels: u32) -> Result<Raster, EngineError> {
+    if let Some(grid) = heif::primary_grid(bytes)? {
+        return decode_grid(&grid, max_pixels);
+    }
     let data =
         avif_parse::read_avif(&mut &bytes[..]).map_err(|e| undecodable(format!("AVIF: {e}")))?;
     let color = Planes::decode(&data.primary_item, max_pixels)?;
-    let (w, h) = (color.width, color.height);
     let alpha = match &data.alpha_item {
-        Some(item) => Some(Planes::decode(item, max_pixels)?),
+        Some(item) => {
+            let a = Planes::decode(item, max_pixels)?;
+            // An alpha plane of another size is malformed; treat the image as opaque.
+            (a.width == color.width && a.height == color.height).then(|| a.alpha())
+        }
         None => None,
     };
-    let mut out = Vec::with_capacity(w * h * if alpha.is_some() { 4 } else { 3 });
-    let m = color.matrix();
-    for y in 0..h {
-        for x in 0..w {
-            let [r, g, b] = m.to_rgb(
-                color.sample(0, x, y),
-                color.sample(1, x, y),
-                color.sample(2, x, y),
-            );
-            out.extend_from_slice(&[r, g, b]);
-            if let Some(a) = &alpha {
-                let v = if a.width == w && a.height == h {
-                    a.luma_full(x, y)
-                } else {
-                    255
-                };
-                if data.premultiplied_alpha && v > 0 && v < 255 {
-                    let n = out.len();
-                    for c in &mut out[n - 3..] {
-                        *c = ((u32::from(*c) * 255 + u32::from(v) / 2) / u32::from(v)).min(255)
-                            as u8;
-                    }
-                }
-                out.push(v);
-            }
+    Ok(compose(
+        color.width,
+        color.height,
+        &color.rgb(),
+        alpha.as_deref(),
+        data.premultiplied_alpha,
+    ))
+}
+
+/// Interleaves RGB and an optional alpha plane, un-premultiplying if the file says so.
+fn compose(w: usize, h: usize, rgb: &[u8], alpha: Option<&[u8]>, premultiplied: bool) -> Raster {
+    let Some(alpha) = alpha else {
+        return Raster::new(w as u32, h as u32, 3, rgb.to_vec());
+    };
+    let mut out = Vec::with_capacity(w * h * 4);
+    for (px, &a) in rgb.chunks_exact(3).zip(alpha) {
+        for &c in px {
+            let c = if premultiplied && a > 0 && a < 255 {
+                ((u32::from(c) * 255 + u32::from(a) / 2) / u32::from(a)).min(255) as u8
+            } else {
+                c
+            };
+            out.push(c);
+        }
+        out.push(a);
+    }
+    Raster::new(w as u32, h as u32, 4, out)
+}
+
+/// Decodes every tile of a grid and places it on the output canvas, cropping the overhang.
+fn decode_grid(grid: &heif::Grid, max_pixels: u32) -> Result<Raster, EngineError> {
+    let (w, h) = (grid.width as usize, grid.height as usize);
+    if w == 0 || h == 0 || u64::from(grid.width) * u64::from(grid.height) > u64::from(max_pixels) {
+        return Err(EngineError::SourceTooLarge(format!(
+            "AVIF grid of {w}x{h} is empty or over the {max_pixels}-pixel limit"
+        )));
+    }
+    let rgb = stitch(grid, max_pixels, 3, Planes::rgb)?;
+    let alpha = match grid.alpha.as_deref() {
+        None => None,
+        Some(heif::Item::Grid(a)) if a.width == grid.width && a.height == grid.height => {
+            Some(stitch(a, max_pixels, 1, Planes::alpha)?)
+        }
+        Some(heif::Item::Coded(obu)) => {
+            let a = Planes::decode(obu, max_pixels)?;
+            (a.width == w && a.height == h).then(|| a.alpha())
+        }
+        Some(heif::Item::Grid(_)) => None,
+    };
+    Ok(compose(w, h, &rgb, alpha.as_deref(), false))
+}
+
+/// Renders each tile with `render` (`channels` bytes per pixel) into a `grid`-sized buffer.
+fn stitch(
+    grid: &heif::Grid,
+    max_pixels: u32,
+    channels: usize,
+    render: fn(&Planes) -> Vec<u8>,
+) -> Result<Vec<u8>, EngineError> {
+    let (w, h) = (grid.width as usize, grid.height as usize);
+    let mut out = vec![0u8; w * h * channels];
+    let mut tile_size = None;
+    for (i, obu) in grid.tiles.iter().enumerate() {
+        let tile = Planes::decode(obu, max_pixels)?;
+        let (tw, th) = *tile_size.get_or_insert((tile.width, tile.height));
+        if (tile.width, tile.height) != (tw, th) || tw * grid.columns < w || th * grid.rows < h {
+            return Err(undecodable(
+                "AVIF: grid tiles differ in size or do not cover the image",
+            ));
+        }
+        let (x0, y0) = ((i % grid.columns) * tw, (i / grid.columns) * th);
+        let pixels = render(&tile);
+        for y in 0..th.min(h.saturating_sub(y0)) {
+            let cols = tw.min(w.saturating_sub(x0));
+            let src = &pixels[y * tw * channels..][..cols * channels];
+            let dst = ((y0 + y) * w + x0) * channels;
+            out[dst..dst + cols * channels].copy_from_slice(src);
         }
     }
-    let channels = if alpha.is_some() { 4 } else { 3 };
-    Ok(Raster::new(w as u32, h as u32, channels, out))
+    Ok(out)
 }
 
 /// A decoded AV1 picture copied out of the decoder: 8-bit samples per plane.
@@ -217,16 +276,35 @@ impl Planes {
         }
     }
 
-    /// The luma plane as full-range 0-255 (alpha planes).
-    fn luma_full(&self, x: usize, y: usize) -> u8 {
-        let v = self.sample(0, x, y);
-        if self.full_range {
-            v
-        } else {
-            ((f32::from(v) - 16.0) * 255.0 / 219.0)
-                .round()
-                .clamp(0.0, 255.0) as u8
+    /// The picture as interleaved RGB.
+    fn rgb(&self) -> Vec<u8> {
+        let m = self.matrix();
+        let mut out = Vec::with_capacity(self.width * self.height * 3);
+        for y in 0..self.height {
+            for x in 0..self.width {
+                out.extend_from_slice(&m.to_rgb(
+                    self.sample(0, x, y),
+                    self.sample(1, x, y),
+                    self.sample(2, x, y),
+                ));
+            }
         }
+        out
+    }
+
+    /// The luma plane as full-range 0-255: how alpha planes are coded.
+    fn alpha(&self) -> Vec<u8> {
+        let luma = &self.planes[0];
+        if self.full_range {
+            return luma.clone();
+        }
+        luma.iter()
+            .map(|&v| {
+                ((f32::from(v) - 16.0) * 255.0 / 219.0)
+                    .round()
+                    .clamp(0.0, 255.0) as u8
+            })
+            .collect()
     }
 
     fn matrix(&self) -> Matrix {

@@ -3,6 +3,7 @@
 
 pub mod avif;
 pub mod gif;
+mod heif;
 pub mod jpeg;
 pub mod png;
 pub mod svg;
