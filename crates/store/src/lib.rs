@@ -1,0 +1,86 @@
+//! One small object-store trait, with an S3 implementation (aws-sdk-s3, honouring
+//! `AWS_ENDPOINT_URL`) and a local-filesystem one (for `imgfront dev` and the CLI).
+//! Every Lambda and the CLI reach storage only through [`ObjectStore`].
+
+mod fs;
+mod s3;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+pub use bytes::Bytes;
+pub use fs::FsStore;
+pub use s3::S3Store;
+
+/// An object read back from a store.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub bytes: Bytes,
+    pub etag: String,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// What a put records beside the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Put {
+    pub content_type: String,
+    pub cache_control: String,
+    /// User metadata (`x-amz-meta-*` on S3); names are lower-case.
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no object at {0}")]
+    NotFound(String),
+    #[error("object {key} is {size} bytes, over the {max}-byte limit")]
+    TooLarge { key: String, size: u64, max: u64 },
+    #[error("key {0:?} is not a safe object key")]
+    BadKey(String),
+    #[error("storage error on {key}: {message}")]
+    Backend { key: String, message: String },
+}
+
+impl StoreError {
+    fn backend(key: &str, message: impl std::fmt::Display) -> Self {
+        StoreError::Backend {
+            key: key.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The operations imgfront needs from a bucket, and nothing more.
+pub trait ObjectStore: Send + Sync {
+    /// Reads an object, refusing (before reading the body) one larger than `max_bytes`.
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Object, StoreError>> + Send;
+
+    fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        put: &Put,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Whether an object exists, without reading it.
+    fn exists(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every key under `prefix`, in lexicographic order.
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Deletes the keys (missing ones are not an error); returns how many were asked for.
+    fn delete(&self, keys: &[String]) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// The ETag S3 gives a single-part upload: the quoted hex MD5 of the body. Computing it
+/// locally lets a fresh render and a later S3 hit answer with the same validator.
+pub fn etag_of(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    format!("\"{}\"", hex::encode(Md5::digest(bytes)))
+}

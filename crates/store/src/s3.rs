@@ -1,0 +1,208 @@
+//! The S3 store: one client per process, built from the environment so `AWS_ENDPOINT_URL`
+//! (moto locally) is honoured, with path-style addressing whenever an endpoint is set.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use bytes::Bytes;
+
+use crate::{Object, ObjectStore, Put, StoreError};
+
+/// S3's cap on keys per DeleteObjects call.
+const DELETE_BATCH: usize = 1000;
+
+/// A bucket behind a shared client. Cloning is cheap: the client is reference-counted.
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Store {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        S3Store {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    /// A client from the standard environment (region, credentials, `AWS_ENDPOINT_URL`).
+    pub async fn client_from_env() -> Client {
+        let shared = aws_config::load_from_env().await;
+        let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let conf = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(path_style)
+            .build();
+        Client::from_conf(conf)
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// Maps an SDK failure to a store error by HTTP status, which S3 always sets (HEAD
+/// responses carry no error body to name the code).
+fn map_err<E: ProvideErrorMetadata + std::fmt::Debug>(
+    key: &str,
+    err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> StoreError {
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    if status == Some(404) {
+        return StoreError::NotFound(key.to_string());
+    }
+    let detail = match &err {
+        SdkError::ServiceError(e) => format!(
+            "{} ({}): {}",
+            e.err().code().unwrap_or("unknown"),
+            status.map_or_else(|| "no status".into(), |s| s.to_string()),
+            e.err().message().unwrap_or("no message")
+        ),
+        other => format!("{other:?}"),
+    };
+    StoreError::backend(key, detail)
+}
+
+impl ObjectStore for S3Store {
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Object, StoreError> {
+        let resp = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| map_err(key, e))?;
+        let size = resp.content_length().and_then(|n| u64::try_from(n).ok());
+        if let Some(size) = size.filter(|&s| s > max_bytes) {
+            return Err(StoreError::TooLarge {
+                key: key.to_string(),
+                size,
+                max: max_bytes,
+            });
+        }
+        let etag = resp.e_tag().unwrap_or_default().to_string();
+        let content_type = resp.content_type().map(str::to_string);
+        let cache_control = resp.cache_control().map(str::to_string);
+        let metadata = resp
+            .metadata()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let bytes = resp
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::backend(key, e))?
+            .into_bytes();
+        if bytes.len() as u64 > max_bytes {
+            return Err(StoreError::TooLarge {
+                key: key.to_string(),
+                size: bytes.len() as u64,
+                max: max_bytes,
+            });
+        }
+        Ok(Object {
+            bytes,
+            etag,
+            content_type,
+            cache_control,
+            metadata,
+        })
+    }
+
+    async fn put(&self, key: &str, bytes: Bytes, put: &Put) -> Result<(), StoreError> {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(&put.content_type)
+            .body(ByteStream::from(bytes));
+        if !put.cache_control.is_empty() {
+            req = req.cache_control(&put.cache_control);
+        }
+        for (k, v) in &put.metadata {
+            req = req.metadata(k, v);
+        }
+        req.send().await.map_err(|e| map_err(key, e))?;
+        Ok(())
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => match map_err(key, e) {
+                StoreError::NotFound(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| map_err(prefix, e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn delete(&self, keys: &[String]) -> Result<usize, StoreError> {
+        for batch in keys.chunks(DELETE_BATCH) {
+            let objects = batch
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(k).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::backend(&batch[0], e))?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| StoreError::backend(&batch[0], e))?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| map_err(&batch[0], e))?;
+            if let Some(err) = out.errors().first() {
+                return Err(StoreError::backend(
+                    err.key().unwrap_or("?"),
+                    format!(
+                        "delete failed: {} {}",
+                        err.code().unwrap_or("unknown"),
+                        err.message().unwrap_or("")
+                    ),
+                ));
+            }
+        }
+        Ok(keys.len())
+    }
+}

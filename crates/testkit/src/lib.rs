@@ -1,0 +1,128 @@
+//! Test tooling shared by the crates and functions: one `moto_server` per test process on a
+//! free port (S3, CloudFront and SQS), and SDK configs pointed at it with dummy credentials.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// A running moto server. It lives as long as the test process: a watcher shell stops it
+/// when the process that started it is gone, since statics are never dropped.
+pub struct Moto {
+    pub endpoint: String,
+}
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `../shared/corpus` beside the checkout, or `IMGFRONT_CORPUS`.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("IMGFRONT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/corpus"))
+}
+
+fn moto_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("IMGFRONT_MOTO") {
+        return PathBuf::from(p);
+    }
+    let venv = repo_root().join(".venv/bin/moto_server");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("moto_server")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Moto {
+    /// The process-wide moto server, started on first use.
+    pub fn shared() -> &'static Moto {
+        static MOTO: OnceLock<Moto> = OnceLock::new();
+        MOTO.get_or_init(Moto::start)
+    }
+
+    fn start() -> Moto {
+        let bin = moto_binary();
+        let port = free_port();
+        let script = format!(
+            "{bin} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done; \
+             kill $m 2>/dev/null",
+            bin = shell_quote(&bin.to_string_lossy()),
+            parent = std::process::id(),
+        );
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e} (run scripts/setup)", bin.display()));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server ({}) did not listen on port {port} within 60 s; run scripts/setup",
+                bin.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// An SDK config for this server: fixed region, dummy static credentials.
+    pub fn sdk_config(&self) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+                aws_sdk_s3::config::Credentials::new(
+                    "test",
+                    "test",
+                    None,
+                    None,
+                    "imgfront-testkit",
+                ),
+            ))
+            .build()
+    }
+
+    /// A path-style S3 client for this server.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config())
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// Creates a bucket with a unique name derived from `hint` and returns the name.
+    pub async fn bucket(&self, hint: &str) -> String {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("{hint}-{}-{n}", std::process::id());
+        self.s3()
+            .create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create bucket {name}: {e:?}"));
+        name
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
