@@ -93,6 +93,22 @@ pub struct CacheConfig {
     pub error_max_age: u32,
 }
 
+impl CacheConfig {
+    /// `Cache-Control` for a derivative: long-lived, and servable stale while revalidating or
+    /// while the origin errs.
+    pub fn success_header(&self) -> String {
+        format!(
+            "public, max-age={}, stale-while-revalidate={}, stale-if-error={}",
+            self.max_age, self.stale_while_revalidate, self.stale_if_error
+        )
+    }
+
+    /// `Cache-Control` for a 4xx: short, so CloudFront absorbs floods of bad URLs briefly.
+    pub fn error_header(&self) -> String {
+        format!("public, max-age={}", self.error_max_age)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Preset {

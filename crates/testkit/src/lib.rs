@@ -3,7 +3,7 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 /// when the process that started it is gone, since statics are never dropped.
 pub struct Moto {
     pub endpoint: String,
+    /// The watcher shell; kept so it is owned, never waited on.
+    _watcher: Child,
 }
 
 /// The repository root (two levels above this crate).
@@ -62,7 +64,7 @@ impl Moto {
             bin = shell_quote(&bin.to_string_lossy()),
             parent = std::process::id(),
         );
-        Command::new("sh")
+        let watcher = Command::new("sh")
             .arg("-c")
             .arg(script)
             .stdin(Stdio::null())
@@ -79,6 +81,7 @@ impl Moto {
         }
         Moto {
             endpoint: format!("http://127.0.0.1:{port}"),
+            _watcher: watcher,
         }
     }
 

@@ -1,0 +1,92 @@
+//! Lambda adapter: Function URL event in, [`transform::Origin`] in the middle, response out.
+//! Responses stream by default (the Function URL's `RESPONSE_STREAM` invoke mode), so
+//! outputs over the 6 MB buffered limit are served like any other.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::lambda_function_urls::{
+    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
+};
+use aws_lambda_events::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use base64::Engine as _;
+use imgfront_spec::Config;
+use imgfront_store::S3Store;
+use lambda_runtime::streaming::Body;
+use lambda_runtime::{Error, FunctionResponse, LambdaEvent, MetadataPrelude, StreamResponse};
+use transform::{Origin, Reply, Request};
+
+type Response = FunctionResponse<LambdaFunctionUrlResponse, Body>;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    transform::init_tracing();
+    let config = Config::from_env()?;
+    let bucket = |name: &str| {
+        std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+    };
+    let client = S3Store::client_from_env().await;
+    let origin = Arc::new(Origin::new(
+        config,
+        S3Store::new(client.clone(), bucket("ORIGINALS_BUCKET")?),
+        S3Store::new(client, bucket("DERIVATIVES_BUCKET")?),
+    ));
+    let buffered = std::env::var("IMGFRONT_RESPONSE_MODE").is_ok_and(|m| m == "buffered");
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<LambdaFunctionUrlRequest>| {
+            let origin = Arc::clone(&origin);
+            async move {
+                let req = Request {
+                    method: event
+                        .payload
+                        .request_context
+                        .http
+                        .method
+                        .clone()
+                        .unwrap_or_default(),
+                    path: event.payload.raw_path.clone().unwrap_or_default(),
+                    request_id: event.context.request_id.clone(),
+                };
+                let (reply, record) = origin.handle(&req).await;
+                record.log();
+                record.emit_emf();
+                Ok::<Response, Error>(if buffered {
+                    FunctionResponse::BufferedResponse(buffered_response(reply))
+                } else {
+                    FunctionResponse::StreamingResponse(streaming_response(reply))
+                })
+            }
+        },
+    ))
+    .await
+}
+
+fn header_map(reply: &Reply) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in &reply.headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            map.insert(HeaderName::from_static(name), v);
+        }
+    }
+    map
+}
+
+fn streaming_response(reply: Reply) -> StreamResponse<Body> {
+    StreamResponse {
+        metadata_prelude: MetadataPrelude {
+            status_code: StatusCode::from_u16(reply.status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            headers: header_map(&reply),
+            cookies: Vec::new(),
+        },
+        stream: Body::from(reply.body),
+    }
+}
+
+fn buffered_response(reply: Reply) -> LambdaFunctionUrlResponse {
+    let mut resp = LambdaFunctionUrlResponse::default();
+    resp.status_code = i64::from(reply.status);
+    resp.headers = header_map(&reply);
+    resp.body = Some(base64::engine::general_purpose::STANDARD.encode(&reply.body));
+    resp.is_base64_encoded = true;
+    resp
+}
