@@ -27,3 +27,11 @@ transform IN OUT QUERY="":
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+
+# The transform function end to end under `cargo lambda watch`, against moto.
+lambda-e2e:
+    scripts/lambda-e2e
+
+# Lambda zip of the transform function for arm64 (target/lambda-arm64/transform/bootstrap.zip).
+build-transform:
+    PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 -p transform --output-format zip --lambda-dir target/lambda-arm64
