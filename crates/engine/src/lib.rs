@@ -74,3 +74,13 @@ pub struct Output {
 pub fn transform(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
     pipeline::run(input, ops, settings)
 }
+
+/// Renders several variants of one source from a single decode (precompute's fan-out). The
+/// outer error is the source's (limits, corrupt bytes); each variant has its own result.
+pub fn transform_many(
+    input: &[u8],
+    variants: &[Ops],
+    settings: &Settings,
+) -> Result<Vec<Result<Output, EngineError>>, EngineError> {
+    pipeline::run_many(input, variants, settings)
+}

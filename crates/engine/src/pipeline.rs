@@ -36,6 +36,15 @@ const STEPS: &[(&str, Step)] = &[
     ("encode", encode),
 ];
 
+/// Fan-out (precompute) splits the same list: the source steps run once for every variant,
+/// with the plan of whichever variant needs the most pixels, and the render steps run per variant.
+const SOURCE_STEPS: usize = 6;
+
+/// A source decodes once for many variants only if it is more than this many times larger
+/// (per axis) than the largest variant needs; it is then downscaled once to that margin, which
+/// keeps Lanczos quality for every variant below it.
+const INTERMEDIATE_MARGIN: f64 = 2.0;
+
 /// Everything the steps share.
 struct Job<'a> {
     input: &'a [u8],
@@ -68,50 +77,143 @@ impl Job<'_> {
     }
 }
 
-/// Runs every step; a panic inside a decoder or encoder becomes `Undecodable`, never an abort.
-pub fn run(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
-    let mut job = Job {
-        input,
-        ops,
-        settings,
-        format: None,
-        header: Header::default(),
-        svg: None,
-        orientation: Orientation::IDENTITY,
-        upright: (0, 0),
-        plan: None,
-        output_format: Format::Jpeg,
-        picture: Picture {
-            frames: Vec::new(),
-            loop_count: 0,
-        },
-        icc_applied: false,
-        bytes: Vec::new(),
-    };
-    let mut timings = Vec::with_capacity(STEPS.len());
-    for (name, step) in STEPS {
-        let started = Instant::now();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| step(&mut job))) {
-            Ok(result) => result?,
-            Err(panic) => {
-                let why = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("no message");
-                return Err(undecodable(format!("{name} failed: {why}")));
-            }
+impl<'a> Job<'a> {
+    fn new(input: &'a [u8], ops: &'a Ops, settings: &'a Settings) -> Job<'a> {
+        Job {
+            input,
+            ops,
+            settings,
+            format: None,
+            header: Header::default(),
+            svg: None,
+            orientation: Orientation::IDENTITY,
+            upright: (0, 0),
+            plan: None,
+            output_format: Format::Jpeg,
+            picture: Picture {
+                frames: Vec::new(),
+                loop_count: 0,
+            },
+            icc_applied: false,
+            bytes: Vec::new(),
         }
-        timings.push((*name, started.elapsed()));
     }
-    Ok(Output {
-        width: job.picture.width(),
-        height: job.picture.height(),
-        frames: job.picture.frames.len(),
-        format: job.output_format,
-        bytes: job.bytes,
-        timings,
-    })
+
+    /// Runs `steps` in order, timing each; a panic inside a decoder or encoder becomes
+    /// `Undecodable`, never an abort.
+    fn run(
+        &mut self,
+        steps: &[(&'static str, Step)],
+        timings: &mut Vec<(&'static str, std::time::Duration)>,
+    ) -> Result<(), EngineError> {
+        for (name, step) in steps {
+            let started = Instant::now();
+            match std::panic::catch_unwind(AssertUnwindSafe(|| step(self))) {
+                Ok(result) => result?,
+                Err(panic) => {
+                    let why = panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("no message");
+                    return Err(undecodable(format!("{name} failed: {why}")));
+                }
+            }
+            timings.push((*name, started.elapsed()));
+        }
+        Ok(())
+    }
+
+    fn output(self, timings: Vec<(&'static str, std::time::Duration)>) -> Output {
+        Output {
+            width: self.picture.width(),
+            height: self.picture.height(),
+            frames: self.picture.frames.len(),
+            format: self.output_format,
+            bytes: self.bytes,
+            timings,
+        }
+    }
+}
+
+/// Runs every step for one variant.
+pub fn run(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
+    let mut job = Job::new(input, ops, settings);
+    let mut timings = Vec::with_capacity(STEPS.len());
+    job.run(STEPS, &mut timings)?;
+    Ok(job.output(timings))
+}
+
+/// Renders many variants of one source from a single decode. A failure of the source (limits,
+/// corrupt bytes) fails the whole call; a failure of one variant fails only that variant.
+pub fn run_many(
+    input: &[u8],
+    variants: &[Ops],
+    settings: &Settings,
+) -> Result<Vec<Result<Output, EngineError>>, EngineError> {
+    let Some(first) = variants.first() else {
+        return Ok(Vec::new());
+    };
+    let mut source = Job::new(input, first, settings);
+    let mut shared = Vec::new();
+    source.run(&STEPS[..3], &mut shared)?;
+    // A vector is rasterised at each output size: sharing a raster would blur the small ones.
+    if source.format == Some(SourceFormat::Svg) {
+        return Ok(variants.iter().map(|o| run(input, o, settings)).collect());
+    }
+    // Decode with the plan of the variant that needs the most source pixels.
+    let mut largest: Option<Plan> = None;
+    for ops in variants {
+        source.ops = ops;
+        plan(&mut source)?;
+        let p = source
+            .plan
+            .ok_or_else(|| EngineError::Internal("no plan".into()))?;
+        if largest.is_none_or(|l| p.scale_x.max(p.scale_y) > l.scale_x.max(l.scale_y)) {
+            largest = Some(p);
+        }
+    }
+    source.plan = largest;
+    source.run(&STEPS[4..SOURCE_STEPS], &mut shared)?;
+    let started = Instant::now();
+    shrink_to_margin(&mut source)?;
+    shared.push(("intermediate", started.elapsed()));
+
+    Ok(variants
+        .iter()
+        .map(|ops| {
+            let mut job = Job::new(input, ops, settings);
+            job.format = source.format;
+            job.header = source.header.clone();
+            job.icc_applied = true;
+            job.picture = source.picture.clone();
+            let mut timings = shared.clone();
+            job.run(&STEPS[3..4], &mut timings)?;
+            job.run(&STEPS[SOURCE_STEPS..], &mut timings)?;
+            Ok(job.output(timings))
+        })
+        .collect())
+}
+
+/// Downscales the decoded picture once, uniformly, to `INTERMEDIATE_MARGIN` times what the
+/// largest variant needs, so each variant resizes from far fewer pixels.
+fn shrink_to_margin(job: &mut Job) -> Result<(), EngineError> {
+    let Some(plan) = job.plan else {
+        return Ok(());
+    };
+    // Decoded pixels per source pixel (a JPEG may already have shrunk on load).
+    let decoded = f64::from(job.picture.width()) / f64::from(job.header.width.max(1));
+    let target = plan.scale_x.max(plan.scale_y) * INTERMEDIATE_MARGIN;
+    if decoded <= target {
+        return Ok(());
+    }
+    let k = target / decoded;
+    let w = ((f64::from(job.picture.width()) * k).round() as u32).max(1);
+    let h = ((f64::from(job.picture.height()) * k).round() as u32).max(1);
+    job.picture = job
+        .take_picture()
+        .map(|r| resize::resize(&r, Region::whole(&r), w, h))?;
+    Ok(())
 }
 
 fn check_bytes(job: &mut Job) -> Result<(), EngineError> {
