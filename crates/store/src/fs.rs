@@ -44,6 +44,24 @@ impl FsStore {
     fn meta_path(&self, key: &str) -> PathBuf {
         self.root.join(META_DIR).join(format!("{key}.json"))
     }
+
+    async fn sidecar(&self, key: &str) -> serde_json::Value {
+        match tokio::fs::read(self.meta_path(key)).await {
+            Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        }
+    }
+}
+
+fn sidecar_metadata(side: &serde_json::Value) -> BTreeMap<String, String> {
+    side.get("metadata")
+        .and_then(|m| m.as_object())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn io_err(key: &str, e: std::io::Error) -> StoreError {
@@ -71,20 +89,9 @@ impl ObjectStore for FsStore {
             });
         }
         let bytes = Bytes::from(tokio::fs::read(&path).await.map_err(|e| io_err(key, e))?);
-        let side: serde_json::Value = match tokio::fs::read(self.meta_path(key)).await {
-            Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
-            Err(_) => serde_json::Value::Null,
-        };
+        let side = self.sidecar(key).await;
         let text = |name: &str| side.get(name).and_then(|v| v.as_str()).map(str::to_string);
-        let metadata = side
-            .get("metadata")
-            .and_then(|m| m.as_object())
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let metadata = sidecar_metadata(&side);
         Ok(Object {
             etag: etag_of(&bytes),
             bytes,
@@ -126,6 +133,13 @@ impl ObjectStore for FsStore {
             .await
             .map(|m| m.is_file())
             .unwrap_or(false))
+    }
+
+    async fn metadata(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+        if !self.exists(key).await? {
+            return Ok(None);
+        }
+        Ok(Some(sidecar_metadata(&self.sidecar(key).await)))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

@@ -71,11 +71,47 @@ pub trait ObjectStore: Send + Sync {
     /// Whether an object exists, without reading it.
     fn exists(&self, key: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// An object's user metadata without its body; `None` when there is no object.
+    fn metadata(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<BTreeMap<String, String>>, StoreError>> + Send;
+
     /// Every key under `prefix`, in lexicographic order.
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Deletes the keys (missing ones are not an error); returns how many were asked for.
     fn delete(&self, keys: &[String]) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// Metadata names on stored derivatives (`x-amz-meta-*` on S3): which original, at which
+/// version, a derivative was rendered from. Precompute compares `source-etag` to skip work.
+pub const META_SOURCE_ETAG: &str = "source-etag";
+pub const META_SOURCE_KEY: &str = "source-key";
+
+impl Put {
+    /// What every derivative is stored with, whoever renders it.
+    pub fn derivative(
+        mime: &str,
+        cache_control: String,
+        source_key: &str,
+        source_etag: &str,
+    ) -> Put {
+        Put {
+            content_type: mime.to_string(),
+            cache_control,
+            metadata: [
+                (META_SOURCE_ETAG.to_string(), source_etag.to_string()),
+                (META_SOURCE_KEY.to_string(), source_key.to_string()),
+            ]
+            .into(),
+        }
+    }
+}
+
+/// ETags compare without their quotes: S3 events carry them bare, S3 responses quoted.
+pub fn same_etag(a: &str, b: &str) -> bool {
+    a.trim_matches('"') == b.trim_matches('"')
 }
 
 /// The ETag S3 gives a single-part upload: the quoted hex MD5 of the body. Computing it

@@ -1,6 +1,8 @@
 //! The S3 store: one client per process, built from the environment so `AWS_ENDPOINT_URL`
 //! (moto locally) is honoured, with path-style addressing whenever an endpoint is set.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -146,6 +148,27 @@ impl ObjectStore for S3Store {
             Ok(_) => Ok(true),
             Err(e) => match map_err(key, e) {
                 StoreError::NotFound(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn metadata(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(o) => Ok(Some(
+                o.metadata()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            )),
+            Err(e) => match map_err(key, e) {
+                StoreError::NotFound(_) => Ok(None),
                 other => Err(other),
             },
         }

@@ -47,6 +47,18 @@ async fn exercise(store: &impl ObjectStore) {
         other => panic!("expected NotFound, got {other:?}"),
     }
     assert!(store.exists("demo/c.png/_").await.expect("exists"));
+    let meta = store.metadata("demo/c.png/_").await.expect("metadata");
+    assert_eq!(
+        meta.and_then(|m| m.get("source-etag").cloned()).as_deref(),
+        Some("\"abc\"")
+    );
+    assert!(
+        store
+            .metadata("demo/c.png/w_16")
+            .await
+            .expect("metadata")
+            .is_none()
+    );
     assert!(!store.exists("demo/c.png/w_16").await.expect("exists"));
 
     assert_eq!(

@@ -39,9 +39,7 @@ impl Reply {
     }
 }
 
-/// Metadata names on stored derivatives (`x-amz-meta-*` on S3).
-pub const META_SOURCE_ETAG: &str = "source-etag";
-pub const META_SOURCE_KEY: &str = "source-key";
+pub use imgfront_store::{META_SOURCE_ETAG, META_SOURCE_KEY};
 
 /// The origin: configuration, encoder settings and the two buckets, built once per process.
 pub struct Origin<S> {
@@ -168,15 +166,12 @@ impl<S: ObjectStore> Origin<S> {
 
         let body = Bytes::from(output.bytes);
         let cache_control = self.config.cache.success_header();
-        let put = Put {
-            content_type: output.format.mime().to_string(),
-            cache_control: cache_control.clone(),
-            metadata: [
-                (META_SOURCE_ETAG.to_string(), original.etag.clone()),
-                (META_SOURCE_KEY.to_string(), source_key),
-            ]
-            .into(),
-        };
+        let put = Put::derivative(
+            output.format.mime(),
+            cache_control.clone(),
+            &source_key,
+            &original.etag,
+        );
         let started = Instant::now();
         let derivative_key = spec.derivative_key();
         if let Err(e) = self

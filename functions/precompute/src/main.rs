@@ -1,0 +1,42 @@
+//! Lambda adapter: an S3 notification or Batch Operations event in, [`precompute`] in the
+//! middle. A returned error makes an asynchronous invoke retry, then go to its on-failure
+//! destination.
+
+use std::sync::Arc;
+
+use imgfront_spec::Config;
+use imgfront_store::S3Store;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use precompute::Precompute;
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .without_time()
+        .init();
+    let config = Config::from_env()?;
+    let bucket = |name: &str| {
+        std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+    };
+    let client = S3Store::client_from_env().await;
+    let pre = Arc::new(Precompute::new(
+        config,
+        S3Store::new(client.clone(), bucket("ORIGINALS_BUCKET")?),
+        S3Store::new(client, bucket("DERIVATIVES_BUCKET")?),
+    ));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let pre = Arc::clone(&pre);
+        async move {
+            precompute::events::handle(&pre, event.payload)
+                .await
+                .map_err(Error::from)
+        }
+    }))
+    .await
+}
