@@ -1,7 +1,9 @@
-//! `imgfront`: one-off transforms, canonicalization and URL signing from the command line.
+//! `imgfront`: one-off transforms, canonicalization, URL signing and backfills from the command line.
 
 use std::process::ExitCode;
 use std::time::Instant;
+
+mod backfill;
 
 use clap::{Parser, Subcommand};
 use imgfront_engine::{Settings, transform};
@@ -40,6 +42,25 @@ enum Command {
         /// The Accept header, for fmt=auto.
         #[arg(long)]
         accept: Option<String>,
+    },
+    /// Render the presets of every original under FROM (s3://BUCKET or a folder) into TO,
+    /// skipping derivatives that are already current.
+    Backfill {
+        /// Originals: s3://BUCKET or a folder whose subfolders are tenants.
+        #[arg(long)]
+        from: String,
+        /// Derivatives: s3://BUCKET or a folder.
+        #[arg(long, required_unless_present = "manifest")]
+        to: Option<String>,
+        /// Only originals whose key starts with this (e.g. `demo/2026/`).
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Originals rendered at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Write an S3 Batch Operations CSV manifest of the originals instead of rendering.
+        #[arg(long)]
+        manifest: Option<String>,
     },
     /// Sign a viewer URL for a private tenant with SECRET (HMAC-SHA256).
     Sign {
@@ -117,6 +138,22 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Backfill {
+            from,
+            to,
+            prefix,
+            concurrency,
+            manifest,
+        } => backfill::run(
+            config,
+            backfill::Args {
+                from,
+                to: to.unwrap_or_default(),
+                prefix,
+                concurrency,
+                manifest,
+            },
+        ),
         Command::Canon { url, accept } => {
             let req = Spec::from_viewer_url(&config, &url, accept.as_deref())
                 .map_err(|e| format!("{} ({})", e.message, e.kind.as_str()))?;

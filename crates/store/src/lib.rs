@@ -120,3 +120,61 @@ pub fn etag_of(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
     format!("\"{}\"", hex::encode(Md5::digest(bytes)))
 }
+
+/// A store named on a command line: `s3://bucket` or a local folder.
+#[derive(Clone, Debug)]
+pub enum AnyStore {
+    S3(S3Store),
+    Fs(FsStore),
+}
+
+impl AnyStore {
+    /// Opens `s3://bucket` (the client from the environment) or a folder path.
+    pub async fn open(location: &str) -> Result<AnyStore, StoreError> {
+        match location.strip_prefix("s3://") {
+            Some(rest) => {
+                let bucket = rest.trim_end_matches('/');
+                if bucket.is_empty() || bucket.contains('/') {
+                    return Err(StoreError::BadKey(format!(
+                        "{location}: name a bucket only (s3://BUCKET); use --prefix for a prefix"
+                    )));
+                }
+                Ok(AnyStore::S3(S3Store::new(
+                    S3Store::client_from_env().await,
+                    bucket,
+                )))
+            }
+            None => Ok(AnyStore::Fs(FsStore::new(location))),
+        }
+    }
+}
+
+macro_rules! each {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::S3($s) => $e,
+            AnyStore::Fs($s) => $e,
+        }
+    };
+}
+
+impl ObjectStore for AnyStore {
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Object, StoreError> {
+        each!(self, s => s.get(key, max_bytes).await)
+    }
+    async fn put(&self, key: &str, bytes: Bytes, put: &Put) -> Result<(), StoreError> {
+        each!(self, s => s.put(key, bytes, put).await)
+    }
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        each!(self, s => s.exists(key).await)
+    }
+    async fn metadata(&self, key: &str) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+        each!(self, s => s.metadata(key).await)
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        each!(self, s => s.list(prefix).await)
+    }
+    async fn delete(&self, keys: &[String]) -> Result<usize, StoreError> {
+        each!(self, s => s.delete(keys).await)
+    }
+}

@@ -69,8 +69,8 @@ impl KeyReport {
 
 /// Handles an S3 notification. Permanent failures are logged and skipped; any temporary one
 /// fails the invocation so Lambda's async retry (and then the on-failure destination) takes over.
-pub async fn handle_s3<S: ObjectStore>(
-    pre: &Precompute<S>,
+pub async fn handle_s3<O: ObjectStore, D: ObjectStore>(
+    pre: &Precompute<O, D>,
     event: S3Event,
 ) -> Result<Vec<KeyReport>, String> {
     let mut reports = Vec::new();
@@ -163,7 +163,10 @@ pub struct BatchResult {
 }
 
 /// Handles a Batch Operations invocation: one result code per task, with its reason.
-pub async fn handle_batch<S: ObjectStore>(pre: &Precompute<S>, event: BatchEvent) -> BatchResponse {
+pub async fn handle_batch<O: ObjectStore, D: ObjectStore>(
+    pre: &Precompute<O, D>,
+    event: BatchEvent,
+) -> BatchResponse {
     let mut results = Vec::new();
     for task in event.tasks {
         let (code, text) = match decode_key(&task.s3_key, false) {
@@ -206,7 +209,10 @@ pub async fn handle_batch<S: ObjectStore>(pre: &Precompute<S>, event: BatchEvent
 
 /// Dispatches on the event's shape: `Records` is an S3 notification, `invocationSchemaVersion`
 /// a Batch Operations job.
-pub async fn handle<S: ObjectStore>(pre: &Precompute<S>, event: Value) -> Result<Value, String> {
+pub async fn handle<O: ObjectStore, D: ObjectStore>(
+    pre: &Precompute<O, D>,
+    event: Value,
+) -> Result<Value, String> {
     if event.get("Records").is_some() {
         let e: S3Event = serde_json::from_value(event).map_err(|e| format!("bad S3 event: {e}"))?;
         let reports = handle_s3(pre, e).await?;

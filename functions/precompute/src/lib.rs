@@ -52,11 +52,12 @@ pub fn variants(config: &Config, key: &Key) -> Result<Vec<Spec>, Failure> {
     Ok(out)
 }
 
-pub struct Precompute<S> {
+/// Originals are read from `O`, derivatives written to `D` (a bucket or, for backfill, a folder).
+pub struct Precompute<O, D = O> {
     config: Config,
     settings: Settings,
-    originals: S,
-    derivatives: S,
+    originals: O,
+    derivatives: D,
 }
 
 fn storage(e: StoreError) -> Failure {
@@ -70,8 +71,8 @@ fn storage(e: StoreError) -> Failure {
     }
 }
 
-impl<S: ObjectStore> Precompute<S> {
-    pub fn new(config: Config, originals: S, derivatives: S) -> Self {
+impl<O: ObjectStore, D: ObjectStore> Precompute<O, D> {
+    pub fn new(config: Config, originals: O, derivatives: D) -> Self {
         let settings = Settings::precompute(&config);
         Precompute {
             config,
@@ -85,7 +86,7 @@ impl<S: ObjectStore> Precompute<S> {
         &self.config
     }
 
-    pub fn derivatives_store(&self) -> &S {
+    pub fn derivatives_store(&self) -> &D {
         &self.derivatives
     }
 
