@@ -91,7 +91,7 @@ fn backfill_a_folder_then_resume() {
     want.extend(expected_keys("demo/sub dir/with-alpha.png"));
     want.sort();
     assert!(
-        out.contains(&format!("3 originals in"))
+        out.contains("3 originals in")
             && out.contains(&format!(
                 "2 rendered ({} derivatives written), 0 up to date, 1 failed",
                 want.len()
