@@ -12,14 +12,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .without_time()
-        .init();
+    imgfront_observe::init_json_logs();
     let config = Config::from_env()?;
     let bucket = |name: &str| {
         std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))

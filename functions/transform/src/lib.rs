@@ -184,6 +184,13 @@ impl<S: ObjectStore> Origin<S> {
             record.store_failed = true;
         }
         record.store = started.elapsed();
+        // Takedown invariant: a cache entry that can outlive the short TTL has an S3 object
+        // (takedown finds every derivative by listing). Without one, cache only briefly.
+        let cache_control = if record.store_failed {
+            self.config.cache.error_header()
+        } else {
+            cache_control
+        };
 
         let headers = vec![
             ("content-type", put.content_type),
@@ -237,16 +244,4 @@ fn server_timing(r: &Record) -> String {
         ms(r.transform),
         ms(r.store)
     )
-}
-
-/// JSON logs on stdout, one object per line, level from `RUST_LOG` (default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .without_time()
-        .init();
 }

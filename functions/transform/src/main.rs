@@ -19,7 +19,7 @@ type Response = FunctionResponse<LambdaFunctionUrlResponse, Body>;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    transform::init_tracing();
+    imgfront_observe::init_json_logs();
     let config = Config::from_env()?;
     let bucket = |name: &str| {
         std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))

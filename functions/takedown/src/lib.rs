@@ -1,0 +1,549 @@
+//! The takedown core, free of the Lambda runtime: for each SQS message, delete the original
+//! (every version, and the replica's) and every derivative, write the audit record, then
+//! invalidate every cached path in as few `CreateInvalidation` calls as CloudFront allows.
+//! Throttled requests go back to SQS as batch item failures; nothing is ever dropped.
+
+pub mod plan;
+pub mod sim;
+
+use std::collections::BTreeSet;
+
+use aws_sdk_cloudfront::error::ProvideErrorMetadata;
+use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use imgfront_spec::{Config, Key};
+use serde::{Deserialize, Serialize};
+
+/// The message body, as `imgfront takedown submit` sends it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TakedownRequest {
+    /// The original's key, `tenant/path/img.jpg`.
+    pub key: String,
+    pub reason: String,
+    pub requested_by: String,
+    /// Caller-chosen id: the audit record's name and the idempotency key.
+    pub request_id: String,
+}
+
+impl TakedownRequest {
+    /// Parses and validates a message body with a specific reason on failure.
+    pub fn parse(config: &Config, body: &str) -> Result<TakedownRequest, String> {
+        let r: TakedownRequest = serde_json::from_str(body)
+            .map_err(|e| format!("message is not a takedown request: {e}"))?;
+        let id_ok = !r.request_id.is_empty()
+            && r.request_id.len() <= 128
+            && r.request_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !id_ok {
+            return Err(format!(
+                "request_id {:?} must be 1-128 characters of A-Z a-z 0-9 . _ -",
+                r.request_id
+            ));
+        }
+        if r.reason.trim().is_empty() || r.requested_by.trim().is_empty() {
+            return Err("reason and requested_by must not be empty".into());
+        }
+        Key::from_decoded(config, &r.key).map_err(|e| format!("key {:?}: {}", r.key, e.message))?;
+        Ok(r)
+    }
+}
+
+/// One SQS message, reduced to what the handler needs.
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub id: String,
+    pub body: String,
+    /// SQS `SentTimestamp` (ms): stable across redeliveries, so it dates the audit record.
+    pub sent_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+}
+
+/// The erasure proof, one per request at `takedown/YYYY/MM/DD/{request_id}.json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub request: Option<TakedownRequest>,
+    /// For a rejected message: its body as received.
+    pub raw_message: Option<String>,
+    pub message_id: String,
+    /// `succeeded`, `pending_invalidation`, `partial` or `rejected`.
+    pub outcome: String,
+    pub deleted: Vec<Deleted>,
+    pub paths: Vec<String>,
+    pub invalidations: Vec<String>,
+    pub errors: Vec<String>,
+    pub attempts: u32,
+    pub received_at: String,
+    pub updated_at: String,
+    pub completed_at: Option<String>,
+}
+
+/// Where the function acts.
+#[derive(Clone, Debug)]
+pub struct Targets {
+    pub originals: String,
+    pub derivatives: String,
+    pub replica: Option<String>,
+    pub audit: String,
+    pub distribution_id: String,
+}
+
+pub struct Takedown {
+    config: Config,
+    s3: aws_sdk_s3::Client,
+    cloudfront: aws_sdk_cloudfront::Client,
+    targets: Targets,
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (civil-from-days; no calendar crate needed).
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The audit record's key for a request sent at `sent_ms`.
+pub fn audit_key(request_id: &str, sent_ms: u64) -> String {
+    let date = rfc3339(sent_ms / 1000);
+    format!(
+        "takedown/{}/{}/{}/{request_id}.json",
+        &date[0..4],
+        &date[5..7],
+        &date[8..10]
+    )
+}
+
+fn is_throttle(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "TooManyInvalidationsInProgress"
+                | "Throttling"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+        )
+    )
+}
+
+struct Pending {
+    message_id: String,
+    request_id: String,
+    key: String,
+    record: AuditRecord,
+}
+
+impl Takedown {
+    pub fn new(
+        config: Config,
+        s3: aws_sdk_s3::Client,
+        cloudfront: aws_sdk_cloudfront::Client,
+        targets: Targets,
+    ) -> Self {
+        Takedown {
+            config,
+            s3,
+            cloudfront,
+            targets,
+        }
+    }
+
+    /// Handles one SQS batch; returns the ids of messages SQS must redeliver.
+    pub async fn handle(&self, messages: Vec<Message>) -> Vec<String> {
+        let mut failed = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut seen = BTreeSet::new();
+        for msg in messages {
+            let req = match TakedownRequest::parse(&self.config, &msg.body) {
+                Ok(r) => r,
+                Err(why) => {
+                    tracing::error!(message_id = %msg.id, reason = %why, "rejected takedown message");
+                    let record = AuditRecord {
+                        raw_message: Some(msg.body.clone()),
+                        message_id: msg.id.clone(),
+                        outcome: "rejected".into(),
+                        errors: vec![why],
+                        attempts: 1,
+                        received_at: rfc3339(msg.sent_ms / 1000),
+                        updated_at: rfc3339(now_secs()),
+                        ..AuditRecord::default()
+                    };
+                    let key = audit_key(&format!("rejected-{}", msg.id), msg.sent_ms);
+                    if self.write_audit(&key, &record).await.is_err() {
+                        failed.push(msg.id);
+                    }
+                    continue;
+                }
+            };
+            if !seen.insert(req.request_id.clone()) {
+                tracing::info!(request_id = %req.request_id, "duplicate in the same batch");
+                continue;
+            }
+            let key = audit_key(&req.request_id, msg.sent_ms);
+            let mut record = match self.read_audit(&key).await {
+                Ok(Some(r)) => r,
+                Ok(None) => AuditRecord {
+                    request: Some(req.clone()),
+                    message_id: msg.id.clone(),
+                    received_at: rfc3339(msg.sent_ms / 1000),
+                    ..AuditRecord::default()
+                },
+                Err(e) => {
+                    tracing::warn!(request_id = %req.request_id, error = %e, "audit read failed");
+                    failed.push(msg.id);
+                    continue;
+                }
+            };
+            if record.outcome == "succeeded" {
+                tracing::info!(request_id = %req.request_id, "already done; redelivery ignored");
+                continue;
+            }
+            record.attempts += 1;
+            match self.delete_everything(&req.key).await {
+                Ok((deleted, paths)) => {
+                    record.deleted.extend(deleted);
+                    let mut all: BTreeSet<String> = record.paths.iter().cloned().collect();
+                    all.extend(paths);
+                    record.paths = all.into_iter().collect();
+                    record.outcome = "pending_invalidation".into();
+                    record.updated_at = rfc3339(now_secs());
+                    // The paths are recorded before invalidating: after the deletes, listing
+                    // can no longer find them, and a redelivery must.
+                    if let Err(e) = self.write_audit(&key, &record).await {
+                        tracing::warn!(request_id = %req.request_id, error = %e, "audit write failed");
+                        failed.push(msg.id);
+                        continue;
+                    }
+                    pending.push(Pending {
+                        message_id: msg.id,
+                        request_id: req.request_id.clone(),
+                        key,
+                        record,
+                    });
+                }
+                Err(e) => {
+                    record.errors.push(e.clone());
+                    record.outcome = "partial".into();
+                    record.updated_at = rfc3339(now_secs());
+                    let _ = self.write_audit(&key, &record).await;
+                    tracing::warn!(request_id = %req.request_id, error = %e, "delete failed; will retry");
+                    failed.push(msg.id);
+                }
+            }
+        }
+
+        let requests: Vec<plan::Request> = pending
+            .iter()
+            .map(|p| plan::Request {
+                id: p.request_id.clone(),
+                paths: p.record.paths.clone(),
+            })
+            .collect();
+        for batch in plan::pack(&requests) {
+            let result = self.invalidate(&batch).await;
+            for p in pending
+                .iter_mut()
+                .filter(|p| batch.requests.contains(&p.request_id))
+            {
+                match &result {
+                    Ok(id) => {
+                        p.record.invalidations.push(id.clone());
+                        p.record.outcome = "succeeded".into();
+                        p.record.completed_at = Some(rfc3339(now_secs()));
+                    }
+                    Err(e) => {
+                        p.record.errors.push(e.clone());
+                        failed.push(p.message_id.clone());
+                    }
+                }
+                p.record.updated_at = rfc3339(now_secs());
+            }
+        }
+        for p in &pending {
+            if let Err(e) = self.write_audit(&p.key, &p.record).await {
+                tracing::warn!(key = %p.key, error = %e, "final audit write failed");
+                if !failed.contains(&p.message_id) {
+                    failed.push(p.message_id.clone());
+                }
+            }
+            tracing::info!(
+                request_id = %p.request_id,
+                outcome = %p.record.outcome,
+                deleted = p.record.deleted.len(),
+                paths = p.record.paths.len(),
+                "takedown"
+            );
+        }
+        failed
+    }
+
+    /// Creates one invalidation; `Err` says why (throttled or otherwise) for the record.
+    async fn invalidate(&self, batch: &plan::Batch) -> Result<String, String> {
+        let paths = Paths::builder()
+            .quantity(batch.paths.len() as i32)
+            .set_items(Some(batch.paths.clone()))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let ib = InvalidationBatch::builder()
+            .paths(paths)
+            .caller_reference(&batch.caller_reference)
+            .build()
+            .map_err(|e| e.to_string())?;
+        match self
+            .cloudfront
+            .create_invalidation()
+            .distribution_id(&self.targets.distribution_id)
+            .invalidation_batch(ib)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .invalidation()
+                .map(|i| i.id().to_string())
+                .unwrap_or_default()),
+            Err(e) => {
+                let code = e.code().map(str::to_string);
+                let kind = if is_throttle(code.as_deref()) {
+                    "throttled"
+                } else {
+                    "failed"
+                };
+                Err(format!(
+                    "CreateInvalidation {kind}: {} {}",
+                    code.unwrap_or_else(|| "no code".into()),
+                    e.message().unwrap_or("")
+                ))
+            }
+        }
+    }
+
+    /// Deletes every version of the original (and its replica) and of every derivative.
+    /// Returns what was deleted and the paths to invalidate.
+    async fn delete_everything(&self, key: &str) -> Result<(Vec<Deleted>, Vec<String>), String> {
+        let parsed = Key::from_decoded(&self.config, key).map_err(|e| e.message)?;
+        let mut deleted = Vec::new();
+        let exact = |k: &str| k == key;
+        deleted.extend(
+            self.delete_versions(&self.targets.originals, key, &exact)
+                .await?,
+        );
+        if let Some(replica) = &self.targets.replica {
+            deleted.extend(self.delete_versions(replica, key, &exact).await?);
+        }
+        let prefix = format!("{key}/");
+        let is_derivative = |k: &str| k.get(prefix.len()..).is_some_and(|ops| !ops.contains('/'));
+        let derivatives = self
+            .delete_versions(&self.targets.derivatives, &prefix, &is_derivative)
+            .await?;
+        let ops: BTreeSet<String> = derivatives
+            .iter()
+            .filter_map(|d| d.key.rsplit_once('/').map(|(_, ops)| ops.to_string()))
+            .collect();
+        deleted.extend(derivatives);
+        let ops: Vec<String> = ops.into_iter().collect();
+        Ok((deleted, plan::paths_for(&parsed.to_url_path(), &ops)))
+    }
+
+    async fn delete_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<Deleted>, String> {
+        let mut found = Vec::new();
+        let mut key_marker: Option<String> = None;
+        let mut version_marker: Option<String> = None;
+        loop {
+            let out = self
+                .s3
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.clone())
+                .set_version_id_marker(version_marker.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "list versions of s3://{bucket}/{prefix}: {}",
+                        e.message().unwrap_or(&format!("{e:?}"))
+                    )
+                })?;
+            let versions = out.versions().iter().map(|v| (v.key(), v.version_id()));
+            let markers = out
+                .delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.version_id()));
+            for (k, v) in versions.chain(markers) {
+                if let Some(k) = k.filter(|k| keep(k)) {
+                    found.push(Deleted {
+                        bucket: bucket.to_string(),
+                        key: k.to_string(),
+                        version_id: v.filter(|v| *v != "null").map(str::to_string),
+                    });
+                }
+            }
+            if out.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = out.next_key_marker().map(str::to_string);
+            version_marker = out.next_version_id_marker().map(str::to_string);
+        }
+        for chunk in found.chunks(1000) {
+            let ids = chunk
+                .iter()
+                .map(|d| {
+                    ObjectIdentifier::builder()
+                        .key(&d.key)
+                        .set_version_id(d.version_id.clone())
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let out = self
+                .s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "delete in s3://{bucket}: {}",
+                        e.message().unwrap_or(&format!("{e:?}"))
+                    )
+                })?;
+            if let Some(err) = out.errors().first() {
+                return Err(format!(
+                    "delete s3://{bucket}/{}: {}",
+                    err.key().unwrap_or("?"),
+                    err.message().unwrap_or("failed")
+                ));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn read_audit(&self, key: &str) -> Result<Option<AuditRecord>, String> {
+        read_audit(&self.s3, &self.targets.audit, key).await
+    }
+
+    async fn write_audit(&self, key: &str, record: &AuditRecord) -> Result<(), String> {
+        let body = serde_json::to_vec_pretty(record).map_err(|e| e.to_string())?;
+        self.s3
+            .put_object()
+            .bucket(&self.targets.audit)
+            .key(key)
+            .content_type("application/json")
+            .body(body.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("audit write s3://{}/{key}: {e:?}", self.targets.audit))
+    }
+}
+
+/// Reads an audit record; `None` when there is none yet.
+pub async fn read_audit(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<AuditRecord>, String> {
+    match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(o) => {
+            let bytes = o
+                .body
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .into_bytes();
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("audit record {key} is corrupt: {e}"))
+        }
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
+        Err(e) => Err(format!("audit read s3://{bucket}/{key}: {e:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_format_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_341_600), "2026-11-22T10:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            audit_key("r-1", 1_795_341_600_000),
+            "takedown/2026/11/22/r-1.json"
+        );
+    }
+
+    #[test]
+    fn messages_are_validated_specifically() {
+        let c = Config::embedded();
+        let ok =
+            r#"{"key":"demo/a b.jpg","reason":"DMCA","requested_by":"legal","request_id":"r-1"}"#;
+        assert!(TakedownRequest::parse(&c, ok).is_ok());
+        for (body, why) in [
+            ("not json", "not a takedown request"),
+            (
+                r#"{"key":"demo/a.jpg","reason":"x","requested_by":"y"}"#,
+                "missing field",
+            ),
+            (
+                r#"{"key":"demo/a.jpg","reason":"x","requested_by":"y","request_id":"a/b"}"#,
+                "request_id",
+            ),
+            (
+                r#"{"key":"../etc","reason":"x","requested_by":"y","request_id":"r"}"#,
+                "key",
+            ),
+            (
+                r#"{"key":"demo/a.jpg","reason":" ","requested_by":"y","request_id":"r"}"#,
+                "empty",
+            ),
+            (
+                r#"{"key":"demo/a.jpg","reason":"x","requested_by":"y","request_id":"r","extra":1}"#,
+                "unknown field",
+            ),
+        ] {
+            let e = TakedownRequest::parse(&c, body).expect_err(body);
+            assert!(e.contains(why), "{body}: {e}");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Lambda adapter: an SQS batch in, [`takedown::Takedown`] in the middle, and the messages to
+//! redeliver out as `batchItemFailures` (the event source mapping sets ReportBatchItemFailures).
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use imgfront_spec::Config;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use takedown::{Message, Takedown, Targets};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    imgfront_observe::init_json_logs();
+    let config = Config::from_env()?;
+    let env = |name: &str| {
+        std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+    };
+    let targets = Targets {
+        originals: env("ORIGINALS_BUCKET")?,
+        derivatives: env("DERIVATIVES_BUCKET")?,
+        replica: std::env::var("REPLICA_BUCKET")
+            .ok()
+            .filter(|b| !b.is_empty()),
+        audit: env("AUDIT_BUCKET")?,
+        distribution_id: env("DISTRIBUTION_ID")?,
+    };
+    let shared = aws_config::load_from_env().await;
+    let s3 = imgfront_store::S3Store::client_from_env().await;
+    let cloudfront = aws_sdk_cloudfront::Client::new(&shared);
+    let handler = Arc::new(Takedown::new(config, s3, cloudfront, targets));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let handler = Arc::clone(&handler);
+        async move {
+            let messages = event
+                .payload
+                .records
+                .into_iter()
+                .map(|m| Message {
+                    id: m.message_id.unwrap_or_default(),
+                    body: m.body.unwrap_or_default(),
+                    sent_ms: m
+                        .attributes
+                        .get("SentTimestamp")
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0),
+                })
+                .collect();
+            let failed = handler.handle(messages).await;
+            let mut response = SqsBatchResponse::default();
+            response.batch_item_failures = failed
+                .into_iter()
+                .map(|id| {
+                    let mut f = BatchItemFailure::default();
+                    f.item_identifier = id;
+                    f
+                })
+                .collect();
+            Ok::<_, Error>(response)
+        }
+    }))
+    .await
+}
