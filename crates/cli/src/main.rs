@@ -1,9 +1,11 @@
-//! `imgfront`: one-off transforms, canonicalization, URL signing and backfills from the command line.
+//! `imgfront`: one-off transforms, canonicalization, URL signing, backfills and takedowns from
+//! the command line.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 mod backfill;
+mod takedown;
 
 use clap::{Parser, Subcommand};
 use imgfront_engine::{Settings, transform};
@@ -62,6 +64,11 @@ enum Command {
         #[arg(long)]
         manifest: Option<String>,
     },
+    /// Takedowns: queue one, or show one's audit record and invalidation status.
+    Takedown {
+        #[command(subcommand)]
+        action: TakedownCommand,
+    },
     /// Sign a viewer URL for a private tenant with SECRET (HMAC-SHA256).
     Sign {
         url: String,
@@ -71,6 +78,23 @@ enum Command {
         #[arg(long)]
         exp: Option<u64>,
     },
+}
+
+#[derive(Subcommand)]
+enum TakedownCommand {
+    /// Send a takedown for KEY (`tenant/path/img.jpg`) to TAKEDOWN_QUEUE_URL.
+    Submit {
+        key: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "imgfront-cli")]
+        requested_by: String,
+        /// Defaults to a time-based id; reuse one to make a resubmission idempotent.
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Print the audit record (AUDIT_BUCKET) and live invalidation status (DISTRIBUTION_ID).
+    Status { request_id: String },
 }
 
 fn main() -> ExitCode {
@@ -152,6 +176,23 @@ fn run(cli: Cli) -> Result<(), String> {
                 prefix,
                 concurrency,
                 manifest,
+            },
+        ),
+        Command::Takedown { action } => takedown::run(
+            config,
+            match action {
+                TakedownCommand::Submit {
+                    key,
+                    reason,
+                    requested_by,
+                    request_id,
+                } => takedown::Action::Submit {
+                    key,
+                    reason,
+                    requested_by,
+                    request_id,
+                },
+                TakedownCommand::Status { request_id } => takedown::Action::Status { request_id },
             },
         ),
         Command::Canon { url, accept } => {

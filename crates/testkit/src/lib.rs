@@ -126,6 +126,69 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// A bucket with versioning enabled.
+    pub async fn versioned_bucket(&self, hint: &str) -> String {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        let name = self.bucket(hint).await;
+        self.s3()
+            .put_bucket_versioning()
+            .bucket(&name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("versioning on {name}: {e:?}"));
+        name
+    }
+
+    /// A CloudFront distribution (in moto) over `origin_bucket`; returns its id.
+    pub async fn distribution(&self, origin_bucket: &str) -> String {
+        use aws_sdk_cloudfront::types::{
+            DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
+            ViewerProtocolPolicy,
+        };
+        let origin = Origin::builder()
+            .id("derivatives")
+            .domain_name(format!("{origin_bucket}.s3.amazonaws.com"))
+            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+            .build()
+            .expect("origin");
+        let config = DistributionConfig::builder()
+            .caller_reference(format!("imgfront-test-{origin_bucket}"))
+            .comment("imgfront test")
+            .enabled(true)
+            .origins(
+                Origins::builder()
+                    .quantity(1)
+                    .items(origin)
+                    .build()
+                    .expect("origins"),
+            )
+            .default_cache_behavior(
+                DefaultCacheBehavior::builder()
+                    .target_origin_id("derivatives")
+                    .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                    .build()
+                    .expect("behaviour"),
+            )
+            .build()
+            .expect("distribution config");
+        aws_sdk_cloudfront::Client::new(&self.sdk_config())
+            .create_distribution()
+            .distribution_config(config)
+            .send()
+            .await
+            .expect("create distribution")
+            .distribution()
+            .map(|d| d.id().to_string())
+            .expect("distribution id")
+    }
+}
+
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }

@@ -50,6 +50,23 @@ impl TakedownRequest {
     }
 }
 
+/// The messages of an SQS event, reduced to what the handler needs.
+pub fn messages_from(event: aws_lambda_events::event::sqs::SqsEvent) -> Vec<Message> {
+    event
+        .records
+        .into_iter()
+        .map(|m| Message {
+            id: m.message_id.unwrap_or_default(),
+            body: m.body.unwrap_or_default(),
+            sent_ms: m
+                .attributes
+                .get("SentTimestamp")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0),
+        })
+        .collect()
+}
+
 /// One SQS message, reduced to what the handler needs.
 #[derive(Clone, Debug)]
 pub struct Message {

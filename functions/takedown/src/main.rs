@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use imgfront_spec::Config;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use takedown::{Message, Takedown, Targets};
+use takedown::{Takedown, Targets};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -31,20 +31,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let handler = Arc::clone(&handler);
         async move {
-            let messages = event
-                .payload
-                .records
-                .into_iter()
-                .map(|m| Message {
-                    id: m.message_id.unwrap_or_default(),
-                    body: m.body.unwrap_or_default(),
-                    sent_ms: m
-                        .attributes
-                        .get("SentTimestamp")
-                        .and_then(|t| t.parse().ok())
-                        .unwrap_or(0),
-                })
-                .collect();
+            let messages = takedown::messages_from(event.payload);
             let failed = handler.handle(messages).await;
             let mut response = SqsBatchResponse::default();
             response.batch_item_failures = failed
