@@ -2,30 +2,19 @@
 //! run twice to prove it resumes (the second run renders nothing).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use imgfront_spec::{Config, Key};
 use imgfront_testkit::{Moto, corpus_dir};
+
+mod common;
+
+use common::imgfront;
 
 const ORIGINALS: &[(&str, &str)] = &[
     ("demo/flowers.jpeg", "flowers.jpeg"),
     ("demo/sub dir/with-alpha.png", "with-alpha.png"),
     ("demo/truncated.jpg", "truncated.jpg"),
 ];
-
-fn imgfront(envs: &[(&str, &str)], args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_imgfront"))
-        .args(args)
-        .envs(envs.iter().copied())
-        .output()
-        .expect("run imgfront");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("imgfront-backfill-{name}-{}", std::process::id()));

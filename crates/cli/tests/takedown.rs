@@ -2,27 +2,12 @@
 //! message goes through a real SQS queue to the takedown handler, and status shows the audit
 //! record and the live invalidation state.
 
-use std::process::Command;
+mod common;
 
+use common::imgfront;
 use imgfront_spec::Config;
 use imgfront_testkit::Moto;
 use takedown::{Message, Takedown, Targets};
-
-fn imgfront(envs: &[(&str, &str)], args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_imgfront"))
-        .args(args)
-        .envs(envs.iter().copied())
-        .output()
-        .expect("run imgfront");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_then_status() {
@@ -39,28 +24,12 @@ async fn submit_then_status() {
         ..targets
     };
     let s3 = moto.s3();
-    for (bucket, key) in [
-        (&targets.originals, "demo/a b.jpg"),
-        (&targets.derivatives, "demo/a b.jpg/w_160"),
-    ] {
-        s3.put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(b"x".to_vec().into())
-            .send()
-            .await
-            .expect("put");
-    }
+    moto.put(&targets.originals, "demo/a b.jpg", b"x".to_vec())
+        .await;
+    moto.put(&targets.derivatives, "demo/a b.jpg/w_160", b"x".to_vec())
+        .await;
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config());
-    let queue = sqs
-        .create_queue()
-        .queue_name(format!("cli-takedown-{}", std::process::id()))
-        .send()
-        .await
-        .expect("queue")
-        .queue_url()
-        .expect("url")
-        .to_string();
+    let queue = moto.queue("cli-takedown").await;
     let env = [
         ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),

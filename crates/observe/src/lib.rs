@@ -1,8 +1,14 @@
-//! JSON logging for the Lambda functions: one object per line on stdout, where CloudWatch Logs
+//! Process set-up shared by the Lambda functions: required environment variables with a
+//! specific error, and JSON logging, one object per line on stdout, where CloudWatch Logs
 //! picks it up. `RUST_LOG` names a level (`error` … `trace`, default `info`); a level is all the
 //! functions need, which spares the zip a regex engine.
 
 use tracing::level_filters::LevelFilter;
+
+/// A required environment variable, or an error naming it.
+pub fn required_env(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+}
 
 /// The level `RUST_LOG` names, or `info`.
 pub fn level_from(value: Option<&str>) -> LevelFilter {

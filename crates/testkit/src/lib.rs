@@ -127,6 +127,40 @@ impl Moto {
 }
 
 impl Moto {
+    /// Puts `bytes` at `bucket/key`.
+    pub async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) {
+        self.s3()
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(bytes.into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put s3://{bucket}/{key}: {e:?}"));
+    }
+
+    /// Puts a corpus file at `bucket/key`.
+    pub async fn put_corpus(&self, bucket: &str, key: &str, file: &str) {
+        let bytes = std::fs::read(corpus_dir().join(file))
+            .unwrap_or_else(|e| panic!("corpus file {file}: {e}"));
+        self.put(bucket, key, bytes).await;
+    }
+
+    /// An SQS queue with a unique name; returns its URL.
+    pub async fn queue(&self, hint: &str) -> String {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        aws_sdk_sqs::Client::new(&self.sdk_config())
+            .create_queue()
+            .queue_name(format!("{hint}-{}-{n}", std::process::id()))
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url()
+            .expect("queue url")
+            .to_string()
+    }
+
     /// A bucket with versioning enabled.
     pub async fn versioned_bucket(&self, hint: &str) -> String {
         use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};

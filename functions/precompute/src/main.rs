@@ -14,9 +14,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     imgfront_observe::init_json_logs();
     let config = Config::from_env()?;
-    let bucket = |name: &str| {
-        std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
-    };
+    let bucket = imgfront_observe::required_env;
     let client = S3Store::client_from_env().await;
     let pre = Arc::new(Precompute::new(
         config,

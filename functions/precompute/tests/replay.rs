@@ -368,18 +368,8 @@ fn pre_puts(pre: &Precompute<Counting>) -> usize {
 async fn a_storage_outage_fails_the_invoke_so_it_is_retried() {
     let moto = Moto::shared();
     let originals = moto.bucket("pre-outage").await;
-    moto.s3()
-        .put_object()
-        .bucket(&originals)
-        .key("demo/flowers.jpeg")
-        .body(
-            std::fs::read(corpus_dir().join("flowers.jpeg"))
-                .expect("corpus")
-                .into(),
-        )
-        .send()
-        .await
-        .expect("upload");
+    moto.put_corpus(&originals, "demo/flowers.jpeg", "flowers.jpeg")
+        .await;
     let pre = Precompute::new(
         Config::embedded(),
         S3Store::new(moto.s3(), &originals),

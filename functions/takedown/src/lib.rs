@@ -117,6 +117,8 @@ pub struct Takedown {
     s3: aws_sdk_s3::Client,
     cloudfront: aws_sdk_cloudfront::Client,
     targets: Targets,
+    /// Whether each bucket has (or had) versioning, asked once per bucket.
+    versioning: std::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (civil-from-days; no calendar crate needed).
@@ -189,6 +191,7 @@ impl Takedown {
             s3,
             cloudfront,
             targets,
+            versioning: Default::default(),
         }
     }
 
@@ -388,6 +391,31 @@ impl Takedown {
         Ok((deleted, plan::paths_for(&parsed.to_url_path(), &ops)))
     }
 
+    /// Versioned (or suspended, which may still hold versions) buckets need every version
+    /// deleted; a plain bucket only needs its keys listed, which is much cheaper.
+    async fn is_versioned(&self, bucket: &str) -> Result<bool, String> {
+        if let Some(v) = self
+            .versioning
+            .lock()
+            .ok()
+            .and_then(|m| m.get(bucket).copied())
+        {
+            return Ok(v);
+        }
+        let out = self
+            .s3
+            .get_bucket_versioning()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| format!("versioning of s3://{bucket}: {e:?}"))?;
+        let versioned = out.status().is_some();
+        if let Ok(mut m) = self.versioning.lock() {
+            m.insert(bucket.to_string(), versioned);
+        }
+        Ok(versioned)
+    }
+
     async fn delete_versions(
         &self,
         bucket: &str,
@@ -395,6 +423,18 @@ impl Takedown {
         keep: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<Deleted>, String> {
         let mut found = Vec::new();
+        if !self.is_versioned(bucket).await? {
+            let store = imgfront_store::S3Store::new(self.s3.clone(), bucket);
+            let keys = imgfront_store::ObjectStore::list(&store, prefix)
+                .await
+                .map_err(|e| e.to_string())?;
+            found.extend(keys.into_iter().filter(|k| keep(k)).map(|key| Deleted {
+                bucket: bucket.to_string(),
+                key,
+                version_id: None,
+            }));
+            return self.delete_found(bucket, found).await;
+        }
         let mut key_marker: Option<String> = None;
         let mut version_marker: Option<String> = None;
         loop {
@@ -433,6 +473,14 @@ impl Takedown {
             key_marker = out.next_key_marker().map(str::to_string);
             version_marker = out.next_version_id_marker().map(str::to_string);
         }
+        self.delete_found(bucket, found).await
+    }
+
+    async fn delete_found(
+        &self,
+        bucket: &str,
+        found: Vec<Deleted>,
+    ) -> Result<Vec<Deleted>, String> {
         for chunk in found.chunks(1000) {
             let ids = chunk
                 .iter()

@@ -12,9 +12,7 @@ use takedown::{Takedown, Targets};
 async fn main() -> Result<(), Error> {
     imgfront_observe::init_json_logs();
     let config = Config::from_env()?;
-    let env = |name: &str| {
-        std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
-    };
+    let env = imgfront_observe::required_env;
     let targets = Targets {
         originals: env("ORIGINALS_BUCKET")?,
         derivatives: env("DERIVATIVES_BUCKET")?,

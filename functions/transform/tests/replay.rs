@@ -354,18 +354,8 @@ fn mime(f: SourceFormat) -> &'static str {
 async fn a_failed_store_still_serves_the_image() {
     let moto = Moto::shared();
     let originals = moto.bucket("originals-nostore").await;
-    moto.s3()
-        .put_object()
-        .bucket(&originals)
-        .key("demo/flowers.jpeg")
-        .body(
-            std::fs::read(corpus_dir().join("flowers.jpeg"))
-                .expect("flowers")
-                .into(),
-        )
-        .send()
-        .await
-        .expect("upload");
+    moto.put_corpus(&originals, "demo/flowers.jpeg", "flowers.jpeg")
+        .await;
     // The derivatives bucket does not exist, so every put fails.
     let origin = Origin::new(
         Config::embedded(),
