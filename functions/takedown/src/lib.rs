@@ -393,27 +393,27 @@ impl Takedown {
 
     /// Versioned (or suspended, which may still hold versions) buckets need every version
     /// deleted; a plain bucket only needs its keys listed, which is much cheaper.
-    async fn is_versioned(&self, bucket: &str) -> Result<bool, String> {
+    async fn is_versioned(&self, bucket: &str) -> bool {
         if let Some(v) = self
             .versioning
             .lock()
             .ok()
             .and_then(|m| m.get(bucket).copied())
         {
-            return Ok(v);
+            return v;
         }
-        let out = self
-            .s3
-            .get_bucket_versioning()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| format!("versioning of s3://{bucket}: {e:?}"))?;
-        let versioned = out.status().is_some();
+        // If the answer cannot be read, list versions: correct for either kind of bucket.
+        let versioned = match self.s3.get_bucket_versioning().bucket(bucket).send().await {
+            Ok(out) => out.status().is_some(),
+            Err(e) => {
+                tracing::warn!(bucket, error = ?e, "cannot read bucket versioning; listing versions");
+                true
+            }
+        };
         if let Ok(mut m) = self.versioning.lock() {
             m.insert(bucket.to_string(), versioned);
         }
-        Ok(versioned)
+        versioned
     }
 
     async fn delete_versions(
@@ -423,7 +423,7 @@ impl Takedown {
         keep: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<Deleted>, String> {
         let mut found = Vec::new();
-        if !self.is_versioned(bucket).await? {
+        if !self.is_versioned(bucket).await {
             let store = imgfront_store::S3Store::new(self.s3.clone(), bucket);
             let keys = imgfront_store::ObjectStore::list(&store, prefix)
                 .await
