@@ -532,11 +532,7 @@ async fn takedowns_with_30_percent_throttling_lose_nothing() {
         missing.len(),
         missing.first()
     );
-    for bucket in [
-        &w.targets.originals,
-        &w.targets.derivatives,
-        w.targets.replica.as_ref().expect("r"),
-    ] {
+    for bucket in [&w.targets.originals, &w.targets.derivatives] {
         assert_eq!(
             versions(&w, bucket, "demo/takedown/").await,
             0,
