@@ -40,6 +40,20 @@ impl S3Store {
         Client::from_conf(conf)
     }
 
+    /// The buckets named by `ORIGINALS_BUCKET` and `DERIVATIVES_BUCKET`, sharing one client:
+    /// what the transform and precompute functions open at start-up.
+    pub async fn originals_and_derivatives_from_env() -> Result<(S3Store, S3Store), String> {
+        let var = |name: &str| {
+            std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+        };
+        let (originals, derivatives) = (var("ORIGINALS_BUCKET")?, var("DERIVATIVES_BUCKET")?);
+        let client = S3Store::client_from_env().await;
+        Ok((
+            S3Store::new(client.clone(), originals),
+            S3Store::new(client, derivatives),
+        ))
+    }
+
     pub fn bucket(&self) -> &str {
         &self.bucket
     }

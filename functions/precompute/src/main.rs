@@ -14,13 +14,8 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     imgfront_observe::init_json_logs();
     let config = Config::from_env()?;
-    let bucket = imgfront_observe::required_env;
-    let client = S3Store::client_from_env().await;
-    let pre = Arc::new(Precompute::new(
-        config,
-        S3Store::new(client.clone(), bucket("ORIGINALS_BUCKET")?),
-        S3Store::new(client, bucket("DERIVATIVES_BUCKET")?),
-    ));
+    let (originals, derivatives) = S3Store::originals_and_derivatives_from_env().await?;
+    let pre = Arc::new(Precompute::new(config, originals, derivatives));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let pre = Arc::clone(&pre);
         async move {

@@ -21,13 +21,8 @@ type Response = FunctionResponse<LambdaFunctionUrlResponse, Body>;
 async fn main() -> Result<(), Error> {
     imgfront_observe::init_json_logs();
     let config = Config::from_env()?;
-    let bucket = imgfront_observe::required_env;
-    let client = S3Store::client_from_env().await;
-    let origin = Arc::new(Origin::new(
-        config,
-        S3Store::new(client.clone(), bucket("ORIGINALS_BUCKET")?),
-        S3Store::new(client, bucket("DERIVATIVES_BUCKET")?),
-    ));
+    let (originals, derivatives) = S3Store::originals_and_derivatives_from_env().await?;
+    let origin = Arc::new(Origin::new(config, originals, derivatives));
     let buffered = std::env::var("IMGFRONT_RESPONSE_MODE").is_ok_and(|m| m == "buffered");
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<LambdaFunctionUrlRequest>| {
