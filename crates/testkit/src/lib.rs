@@ -29,6 +29,26 @@ pub fn corpus_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("../shared/corpus"))
 }
 
+/// The committed events for one function: `events/{function}-{case}.json` as (case, path),
+/// sorted by case, so tests can prove every file is replayed.
+pub fn event_cases(function: &str) -> Vec<(String, PathBuf)> {
+    let prefix = format!("{function}-");
+    let mut events: Vec<(String, PathBuf)> = std::fs::read_dir(repo_root().join("events"))
+        .expect("events dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let case = name
+                .strip_prefix(&prefix)?
+                .strip_suffix(".json")?
+                .to_string();
+            Some((case, e.path()))
+        })
+        .collect();
+    events.sort();
+    events
+}
+
 fn moto_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("IMGFRONT_MOTO") {
         return PathBuf::from(p);

@@ -175,19 +175,10 @@ const EVENTS: &[&str] = &[
 
 #[test]
 fn the_event_list_matches_the_events_folder() {
-    let mut found: Vec<String> = std::fs::read_dir(repo_root().join("events"))
-        .expect("events")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let n = e.file_name().to_string_lossy().to_string();
-            Some(
-                n.strip_prefix("precompute-")?
-                    .strip_suffix(".json")?
-                    .to_string(),
-            )
-        })
+    let found: Vec<String> = imgfront_testkit::event_cases("precompute")
+        .into_iter()
+        .map(|(case, _)| case)
         .collect();
-    found.sort();
     assert_eq!(found, EVENTS);
 }
 

@@ -164,19 +164,10 @@ fn url_path(key: &str) -> String {
 
 #[test]
 fn every_takedown_event_is_replayed() {
-    let mut found: Vec<String> = std::fs::read_dir(repo_root().join("events"))
-        .expect("events")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let n = e.file_name().to_string_lossy().to_string();
-            Some(
-                n.strip_prefix("takedown-")?
-                    .strip_suffix(".json")?
-                    .to_string(),
-            )
-        })
+    let found: Vec<String> = imgfront_testkit::event_cases("takedown")
+        .into_iter()
+        .map(|(case, _)| case)
         .collect();
-    found.sort();
     assert_eq!(found, ["batch", "invalid", "redelivery", "single"]);
 }
 

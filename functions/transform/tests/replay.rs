@@ -9,7 +9,7 @@ use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use imgfront_engine::probe::{self, SourceFormat};
 use imgfront_spec::Config;
 use imgfront_store::{ObjectStore, S3Store, etag_of};
-use imgfront_testkit::{Moto, corpus_dir, repo_root};
+use imgfront_testkit::{Moto, corpus_dir};
 use transform::{META_SOURCE_ETAG, META_SOURCE_KEY, Origin, Reply, Request};
 
 /// What one event must produce.
@@ -178,23 +178,6 @@ fn load_event(path: &Path) -> Request {
     }
 }
 
-fn transform_events() -> Vec<(String, std::path::PathBuf)> {
-    let mut events: Vec<_> = std::fs::read_dir(repo_root().join("events"))
-        .expect("events dir")
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            let case = name
-                .strip_prefix("transform-")?
-                .strip_suffix(".json")?
-                .to_string();
-            Some((case, e.path()))
-        })
-        .collect();
-    events.sort();
-    events
-}
-
 #[tokio::test]
 async fn every_transform_event_replays_against_moto() {
     let moto = Moto::shared();
@@ -205,7 +188,7 @@ async fn every_transform_event_replays_against_moto() {
     let origin = Origin::new(config.clone(), originals.clone(), derivatives.clone());
 
     let expect = expectations();
-    let events = transform_events();
+    let events = imgfront_testkit::event_cases("transform");
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     let expected: Vec<&str> = expect.keys().copied().collect();
     assert_eq!(
