@@ -1,10 +1,12 @@
-//! `imgfront`: one-off transforms, canonicalization, URL signing, backfills and takedowns from
-//! the command line.
+//! `imgfront`: one-off transforms, canonicalization, URL signing, backfills, takedowns, the local
+//! edge (`dev`) and the hit-ratio simulator (`sim`) from the command line.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 mod backfill;
+mod dev;
+mod sim;
 mod takedown;
 
 use clap::{Parser, Subcommand};
@@ -68,6 +70,81 @@ enum Command {
     Takedown {
         #[command(subcommand)]
         action: TakedownCommand,
+    },
+    /// The whole CloudFront path locally: viewer function, edge cache, Origin Shield and the
+    /// origin group (derivatives, then the transform), with a gallery at `/`.
+    Dev {
+        /// Originals folder; its subfolders are tenants.
+        #[arg(long, default_value = "demo/originals")]
+        originals: String,
+        /// Derivatives folder (the S3 derivatives bucket's stand-in).
+        #[arg(long, default_value = "out/dev/derivatives")]
+        derivatives: String,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// Use S3 instead of folders: ORIGINALS_BUCKET and DERIVATIVES_BUCKET (AWS_ENDPOINT_URL for moto).
+        #[arg(long)]
+        s3: bool,
+        /// Signing secrets, `{"tenant": ["secret", "next"]}`; default: a local secret per private tenant.
+        #[arg(long)]
+        keys: Option<String>,
+        /// Edge cache size.
+        #[arg(long, default_value_t = 512)]
+        cache_mb: u64,
+        /// Do not render presets for new originals in the background.
+        #[arg(long)]
+        no_precompute: bool,
+    },
+    /// Replay a request trace through naive keying and imgfront normalization, with the cost model.
+    Sim {
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: u64,
+        #[arg(long, default_value_t = 2_000)]
+        originals: usize,
+        /// Zipf exponent of original popularity.
+        #[arg(long, default_value_t = 1.0)]
+        zipf: f64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Share of requests carrying tracking junk or cache-busters.
+        #[arg(long, default_value_t = 0.30)]
+        junk: f64,
+        /// Replay this file of request lines (`PATH?QUERY<TAB>ACCEPT`) instead of generating.
+        #[arg(long)]
+        trace: Option<String>,
+        /// Also write the generated trace to this file.
+        #[arg(long)]
+        write_trace: Option<String>,
+        #[arg(long, default_value_t = 4096)]
+        edge_mb: u64,
+        /// Origin Shield cache size; 0 replays without a shield.
+        #[arg(long, default_value_t = 16384)]
+        shield_mb: u64,
+        /// Replay as if presets were not precomputed at upload.
+        #[arg(long)]
+        no_precompute: bool,
+        /// Transform time on one core; measured on the demo photo when absent.
+        #[arg(long)]
+        transform_ms: Option<f64>,
+        /// Lambda memory imgfront's transform is billed at.
+        #[arg(long, default_value_t = 1024.0)]
+        transform_mb: f64,
+        #[arg(long, default_value_t = 0.06)]
+        price_egress_gb: f64,
+        #[arg(long, default_value_t = 0.10)]
+        price_functions_million: f64,
+        #[arg(long, default_value_t = 0.000_050_01)]
+        price_lambda_gb_s: f64,
+        #[arg(long, default_value_t = 0.60)]
+        price_lambda_million: f64,
+        #[arg(long, default_value_t = 0.0075)]
+        price_shield_10k: f64,
+        #[arg(long, default_value_t = 0.0004)]
+        price_s3_get_1k: f64,
+        #[arg(long, default_value_t = 0.023)]
+        price_storage_gb_month: f64,
     },
     /// Sign a viewer URL for a private tenant with SECRET (HMAC-SHA256).
     Sign {
@@ -193,6 +270,85 @@ fn run(cli: Cli) -> Result<(), String> {
                     request_id,
                 },
                 TakedownCommand::Status { request_id } => takedown::Action::Status { request_id },
+            },
+        ),
+        Command::Dev {
+            originals,
+            derivatives,
+            host,
+            port,
+            s3,
+            keys,
+            cache_mb,
+            no_precompute,
+        } => {
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::INFO)
+                .without_time()
+                .with_target(false)
+                .init();
+            dev::run(
+                config,
+                dev::Args {
+                    originals,
+                    derivatives,
+                    host,
+                    port,
+                    s3,
+                    keys,
+                    cache_mb,
+                    precompute: !no_precompute,
+                },
+            )
+        }
+        Command::Sim {
+            requests,
+            originals,
+            zipf,
+            seed,
+            junk,
+            trace,
+            write_trace,
+            edge_mb,
+            shield_mb,
+            no_precompute,
+            transform_ms,
+            transform_mb,
+            price_egress_gb,
+            price_functions_million,
+            price_lambda_gb_s,
+            price_lambda_million,
+            price_shield_10k,
+            price_s3_get_1k,
+            price_storage_gb_month,
+        } => sim::run(
+            config,
+            sim::Args {
+                shape: imgfront_edge::sim::trace::TraceShape {
+                    requests,
+                    originals,
+                    zipf_s: zipf,
+                    seed,
+                    junk,
+                },
+                trace,
+                write_trace,
+                layers: imgfront_edge::sim::Layers {
+                    edge_bytes: edge_mb << 20,
+                    shield_bytes: (shield_mb > 0).then_some(shield_mb << 20),
+                },
+                precomputed: !no_precompute,
+                transform_ms,
+                transform_mb,
+                prices: imgfront_edge::sim::cost::Prices {
+                    egress_per_gb: price_egress_gb,
+                    functions_per_million: price_functions_million,
+                    lambda_per_gb_second: price_lambda_gb_s,
+                    lambda_per_million: price_lambda_million,
+                    shield_per_10k: price_shield_10k,
+                    s3_get_per_1k: price_s3_get_1k,
+                    storage_per_gb_month: price_storage_gb_month,
+                },
             },
         ),
         Command::Canon { url, accept } => {
