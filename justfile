@@ -4,9 +4,23 @@
 setup:
     scripts/setup
 
-# The main job: render the demo original into derivatives under out/.
-run:
-    scripts/run
+# The main job: `imgfront dev` serves the demo originals at http://127.0.0.1:8787 (gallery at /).
+run *ARGS:
+    scripts/run {{ARGS}}
+
+# The hit-ratio simulator and cost model (1M requests by default).
+sim *ARGS:
+    cargo run -q --release -p imgfront -- sim {{ARGS}}
+
+# Load test of the local edge: 20,000 requests at 64 concurrency, then a fixed 10 s run.
+bench-edge:
+    cargo bench -p imgfront-edge --bench load
+
+# Regenerate the demo originals from demo/sources (they are committed).
+demo-originals:
+    cargo run -q -p imgfront -- transform demo/sources/harbour.svg demo/originals/demo/harbour.jpg 'q=80' --precompute
+    cargo run -q -p imgfront -- transform demo/sources/badge.svg demo/originals/demo/badge.png
+    cargo run -q -p imgfront -- transform demo/sources/sneaker.svg demo/originals/acme/sneaker.jpg 'q=80' --precompute
 
 # Every test, exactly as CI runs it.
 test:

@@ -101,7 +101,9 @@ enum Command {
     Sim {
         #[arg(long, default_value_t = 1_000_000)]
         requests: u64,
-        #[arg(long, default_value_t = 2_000)]
+        /// Originals in the catalogue (1,000 requests each on average: a tenth of the reference
+        /// design's 10,000 requests per product per day, so the figure is conservative).
+        #[arg(long, default_value_t = 1_000)]
         originals: usize,
         /// Zipf exponent of original popularity.
         #[arg(long, default_value_t = 1.0)]
@@ -111,6 +113,10 @@ enum Command {
         /// Share of requests carrying tracking junk or cache-busters.
         #[arg(long, default_value_t = 0.30)]
         junk: f64,
+        /// Requests replayed before counting (caches warm as in production); default: as many
+        /// as --requests for a generated trace, 0 for a trace file.
+        #[arg(long)]
+        warmup: Option<u64>,
         /// Replay this file of request lines (`PATH?QUERY<TAB>ACCEPT`) instead of generating.
         #[arg(long)]
         trace: Option<String>,
@@ -307,6 +313,7 @@ fn run(cli: Cli) -> Result<(), String> {
             zipf,
             seed,
             junk,
+            warmup,
             trace,
             write_trace,
             edge_mb,
@@ -333,6 +340,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 },
                 trace,
                 write_trace,
+                warmup,
                 layers: imgfront_edge::sim::Layers {
                     edge_bytes: edge_mb << 20,
                     shield_bytes: (shield_mb > 0).then_some(shield_mb << 20),

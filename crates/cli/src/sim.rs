@@ -15,6 +15,8 @@ pub struct Args {
     pub trace: Option<String>,
     pub write_trace: Option<String>,
     pub layers: Layers,
+    /// Requests replayed before counting starts (default: as many as measured, generated only).
+    pub warmup: Option<u64>,
     pub precomputed: bool,
     pub transform_ms: Option<f64>,
     pub transform_mb: f64,
@@ -85,7 +87,7 @@ fn print_outcomes(naive: &Outcome, ours: &Outcome, bound: u64) {
             count(naive.transforms),
             count(ours.transforms),
         ),
-        ("S3 GETs", count(naive.s3_gets), count(ours.s3_gets)),
+        ("S3 GET requests", count(naive.s3_gets), count(ours.s3_gets)),
         (
             "distinct cache keys",
             count(naive.distinct_keys),
@@ -173,11 +175,17 @@ pub fn run(config: Config, args: Args) -> Result<(), String> {
                 .lines()
                 .map_while(Result::ok)
                 .filter_map(|l| TraceRequest::from_line(&l));
-            let (n, o) = sim::replay(&config, lines, &args.layers, args.precomputed);
+            let warmup = args.warmup.unwrap_or(0);
+            let (n, o) = sim::replay(&config, lines, &args.layers, args.precomputed, warmup);
             (n, o, format!("trace file {path}"))
         }
         None => {
-            let s = &args.shape;
+            let warmup = args.warmup.unwrap_or(args.shape.requests);
+            let total = TraceShape {
+                requests: args.shape.requests + warmup,
+                ..args.shape.clone()
+            };
+            let s = &total;
             if let Some(out) = &args.write_trace {
                 let mut text = String::new();
                 for r in trace::generate(s) {
@@ -186,16 +194,24 @@ pub fn run(config: Config, args: Args) -> Result<(), String> {
                 }
                 std::fs::write(out, text).map_err(|e| format!("cannot write {out}: {e}"))?;
             }
-            let (n, o) = sim::replay(&config, trace::generate(s), &args.layers, args.precomputed);
+            let (n, o) = sim::replay(
+                &config,
+                trace::generate(s),
+                &args.layers,
+                args.precomputed,
+                warmup,
+            );
             (
                 n,
                 o,
                 format!(
-                    "seeded trace: seed {}, {} originals, Zipf s={}, {:.0}% with junk params",
+                    "seeded trace: seed {}, {} originals, Zipf s={}, {:.0}% with junk params, \
+                     after a warm-up of {} requests",
                     s.seed,
                     count(s.originals as u64),
                     s.zipf_s,
-                    s.junk * 100.0
+                    s.junk * 100.0,
+                    count(warmup)
                 ),
             )
         }

@@ -114,7 +114,7 @@ impl Default for TraceShape {
     fn default() -> Self {
         TraceShape {
             requests: 1_000_000,
-            originals: 2_000,
+            originals: 1_000,
             zipf_s: 1.0,
             seed: 42,
             junk: 0.30,
