@@ -20,6 +20,9 @@ pub struct Config {
     pub cache: CacheConfig,
     pub presets: Vec<Preset>,
     pub tenants: Vec<Tenant>,
+    /// Deployment options (regions, domains, function sizes): read by the CDK app only.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub deploy: serde_json::Value,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -1,0 +1,289 @@
+// imgfront viewer-request CloudFront Function (cloudfront-js-2.0): the JavaScript twin of
+// crates/spec. Normalises a viewer URL to the canonical path (the only cache key), resolves
+// fmt=auto from Accept, verifies signatures of private tenants against keys in the
+// KeyValueStore, and answers 400/403/404 itself. Shared vectors keep it identical to Rust.
+import crypto from 'crypto';
+import cf from 'cloudfront';
+
+const C = __CONFIG__;
+C.bh = C.bh || C.bw;
+const NAMES = ['w', 'h', 'dpr', 'fit', 'pos', 'fmt', 'q', 'blur', 'sharpen', 'rot', 'flip', 'bg', 'sig', 'exp'];
+const FITS = ['cover', 'contain', 'fill', 'inside', 'outside'];
+const POS_NAMES = ['center', 'top', 'bottom', 'left', 'right', 'top-left', 'top-right', 'bottom-left', 'bottom-right', 'entropy', 'attention'];
+const POS_ALIAS = {
+  centre: 'center', north: 'top', south: 'bottom', west: 'left', east: 'right', 'left-top': 'top-left',
+  northwest: 'top-left', 'right-top': 'top-right', northeast: 'top-right', 'left-bottom': 'bottom-left',
+  southwest: 'bottom-left', 'right-bottom': 'bottom-right', southeast: 'bottom-right'
+};
+const FORMATS = { jpeg: 'jpeg', jpg: 'jpeg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };
+
+function fail(kind, message) {
+  const e = new Error(message);
+  e.kind = kind;
+  throw e;
+}
+
+// %XX decoding to UTF-8 text; null on a malformed escape or invalid UTF-8 (as Rust).
+function decode(raw, plus) {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === '%') {
+      const h = raw.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(h)) return null;
+      out += '%' + h;
+      i += 2;
+    } else if (c === '+' && plus) {
+      out += ' ';
+    } else {
+      out += c; // decodeURIComponent leaves literal characters alone
+    }
+  }
+  try { return decodeURIComponent(out); } catch (e) { return null; }
+}
+
+function bytes(s) {
+  try { return encodeURIComponent(s).replace(/%[0-9A-F]{2}/g, 'x').length; } catch (e) { return s.length * 3; }
+}
+
+function encodeSegment(s) {
+  return encodeURIComponent(s).replace(/[!()*\x27]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+function parseKey(path) {
+  if (path[0] !== '/') fail('bad_path', "path must start with '/'");
+  const segs = path.slice(1).split('/').map((raw) => {
+    const s = decode(raw, false);
+    if (s === null) fail('bad_encoding', 'invalid percent-encoding or UTF-8 in path');
+    return s;
+  });
+  if (segs.length < 2 || (segs.length === 2 && segs[1] === '')) {
+    fail('bad_path', 'path must be /{tenant}/{key} with a non-empty key');
+  }
+  for (const s of segs) {
+    if (s === '') fail('bad_path', 'empty path segment (double or trailing slash)');
+    if (s === '.' || s === '..') fail('traversal', "path segment '" + s + "' is not allowed");
+    if (s.indexOf('\\') >= 0) fail('traversal', 'backslash in path is not allowed');
+    if (s.indexOf('/') >= 0) fail('traversal', 'encoded slash (%2F) in path is not allowed');
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) fail('bad_path', 'control character in path is not allowed');
+  }
+  const key = segs.join('/');
+  if (bytes(key) > C.maxKey) fail('too_long', 'key is ' + bytes(key) + ' bytes; the maximum is ' + C.maxKey);
+  if (!(segs[0] in C.tenants)) fail('unknown_tenant', "unknown tenant '" + segs[0].slice(0, 40) + "'");
+  return { key: key, tenant: segs[0], url: segs.map(encodeSegment).join('/') };
+}
+
+function parseParams(query) {
+  if (bytes(query) > C.maxQuery) fail('too_long', 'query string is ' + bytes(query) + ' bytes; the maximum is ' + C.maxQuery);
+  const p = {};
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    let name = decode(eq < 0 ? pair : pair.slice(0, eq), true);
+    if (name === null) continue;
+    name = name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    if (NAMES.indexOf(name) < 0) continue;
+    const value = decode(eq < 0 ? '' : pair.slice(eq + 1), true);
+    if (value === null) fail('bad_encoding', "value of '" + name + "' is not valid percent-encoded UTF-8");
+    if (name in p) fail('repeated_param', "parameter '" + name + "' is given more than once");
+    if (bytes(value) > C.maxValue) fail('too_long', "value of '" + name + "' is too long");
+    if (value === '') fail('bad_value', "parameter '" + name + "' needs a value");
+    p[name] = value;
+  }
+  return p;
+}
+
+const lower = (v) => v.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const uint = (v) => (/^[0-9]+$/.test(v) ? Number(v) : null);
+function milli(v) {
+  const m = /^([0-9]+)(\.([0-9]+))?$/.exec(v);
+  return m ? Math.round(parseFloat(v) * 1000) : null;
+}
+const snap = (grid, v) => { for (const g of grid) if (g >= v) return g; return grid[grid.length - 1]; };
+const range = (n, v, r) => fail('out_of_range', n + '=' + v.slice(0, 40) + ' is outside the range ' + r);
+
+function dimension(n, v, max) {
+  const x = uint(v);
+  if (x === null) fail('bad_value', n + ' must be a whole number of pixels');
+  if (x === 0) fail('out_of_range', n + '=0 is below the minimum 1');
+  if (x > max) fail('out_of_range', n + '=' + v.slice(0, 40) + ' exceeds the maximum ' + max);
+  return x;
+}
+
+function sigma(n, v, maxTenths) {
+  const m = milli(v);
+  if (m === null) fail('bad_value', n + ' must be a decimal number such as 2 or 0.5');
+  if (m === 0) return null;
+  const t = Math.floor((m + 50) / 100);
+  if (t < 3 || t > maxTenths) range(n, v, '0.3-' + maxTenths / 10 + ' (or 0 for none)');
+  return t % 10 ? Math.floor(t / 10) + '.' + (t % 10) : String(t / 10);
+}
+
+function negotiate(accept) {
+  const ok = (want) => (accept || '').split(',').some((r) => {
+    const parts = r.split(';');
+    if (lower(parts[0].trim()) !== want) return false;
+    return !parts.slice(1).some((x) => /^q\s*=\s*0(\.0{0,3})?$/i.test(x.trim()));
+  });
+  return ok('image/avif') ? 'avif' : ok('image/webp') ? 'webp' : 'jpeg';
+}
+
+function hex(v) {
+  const h = lower(v).replace(/^#/, '');
+  if (!/^[0-9a-f]+$/.test(h) || [3, 4, 6, 8].indexOf(h.length) < 0) {
+    fail('bad_value', 'bg must be a hex colour (rgb, rgba, rrggbb or rrggbbaa)');
+  }
+  let full = h.length <= 4 ? h.split('').map((c) => c + c).join('') : h;
+  if (full.length === 8 && full.slice(6) === 'ff') full = full.slice(0, 6);
+  return full;
+}
+
+// Validates and normalises every operation, in Rust's order; returns the canonical ops segment.
+function ops(p, accept) {
+  const w = p.w !== undefined ? dimension('w', p.w, C.maxW) : null;
+  const h = p.h !== undefined ? dimension('h', p.h, C.maxH) : null;
+  let dpr = 1000;
+  if (p.dpr !== undefined) {
+    dpr = milli(p.dpr);
+    if (dpr === null) fail('bad_value', 'dpr must be a decimal number such as 2 or 1.5');
+    if (dpr < 1000 || dpr > 4000) range('dpr', p.dpr, '1-4');
+  }
+  const device = (css, max, grid) => snap(grid, Math.min(Math.ceil((css * dpr) / 1000), max));
+  const o = {
+    w: w === null ? null : device(w, C.maxW, C.bw),
+    h: h === null ? null : device(h, C.maxH, C.bh),
+    fit: 'cover', pos: 'center', fmt: null, q: null, turns: 0, mirror: false, bg: null
+  };
+  if (p.fit !== undefined) {
+    o.fit = lower(p.fit);
+    if (FITS.indexOf(o.fit) < 0) fail('bad_value', "unknown fit; expected " + FITS.join('|'));
+  }
+  if (p.pos !== undefined) {
+    const v = lower(p.pos);
+    o.pos = POS_ALIAS[v] || (POS_NAMES.indexOf(v) >= 0 ? v : null);
+    if (!o.pos) fail('bad_value', 'unknown pos; expected ' + POS_NAMES.join('|'));
+  }
+  if (p.fmt !== undefined) {
+    const f = lower(p.fmt);
+    o.fmt = f === 'auto' ? negotiate(accept) : FORMATS[f];
+    if (!o.fmt) fail('bad_value', 'unknown fmt; expected auto|jpeg|png|webp|avif|gif');
+  }
+  if (p.q !== undefined) {
+    const q = uint(p.q);
+    if (q === null) fail('bad_value', 'q must be a whole number');
+    if (q < 1 || q > 100) range('q', p.q, '1-100');
+    o.q = snap(C.qAllowed, q);
+  }
+  const blur = p.blur !== undefined ? sigma('blur', p.blur, 1000) : null;
+  const sharpen = p.sharpen !== undefined ? sigma('sharpen', p.sharpen, 100) : null;
+  let rot = 0;
+  if (p.rot !== undefined) {
+    const neg = p.rot[0] === '-';
+    const n = uint(neg ? p.rot.slice(1) : p.rot);
+    if (n === null || n % 90 || n > 360) fail('bad_value', 'rot must be a multiple of 90 between -360 and 360');
+    const t = (n / 90) % 4;
+    rot = neg ? (4 - t) % 4 : t;
+  }
+  if (p.flip !== undefined) {
+    const f = { h: [0, true], v: [2, true], hv: [2, false], vh: [2, false], both: [2, false] }[lower(p.flip)];
+    if (!f) fail('bad_value', 'unknown flip; expected h|v|hv');
+    // flip first, then rot (mirroring then rotating; see Orientation::then in Rust).
+    o.turns = (f[0] + rot) % 4;
+    o.mirror = f[1];
+  } else {
+    o.turns = rot;
+  }
+  if (p.bg !== undefined) o.bg = hex(p.bg);
+  if (p.exp !== undefined && uint(p.exp) === null) fail('bad_value', 'exp must be a Unix time in whole seconds');
+
+  // Normalise: drop whatever cannot change the bytes.
+  if (o.fmt && (['jpeg', 'webp', 'avif'].indexOf(o.fmt) < 0 || o.q === C.qDefault[o.fmt])) o.q = null;
+  const boxed = o.w !== null && o.h !== null;
+  if (!boxed) o.fit = 'cover';
+  if (!(boxed && o.fit === 'cover')) o.pos = 'center';
+  const pads = boxed && o.fit === 'contain';
+  const flattens = !o.fmt || o.fmt === 'jpeg';
+  if (o.bg === 'ffffff' || !(pads || flattens)) o.bg = null;
+
+  const parts = [];
+  if (o.bg) parts.push('bg_' + o.bg);
+  if (blur) parts.push('blur_' + blur);
+  if (o.fit !== 'cover') parts.push('fit_' + o.fit);
+  if (o.mirror) parts.push('flip_h');
+  if (o.fmt) parts.push('fmt_' + o.fmt);
+  if (o.h !== null) parts.push('h_' + o.h);
+  if (o.pos !== 'center') parts.push('pos_' + o.pos);
+  if (o.q !== null) parts.push('q_' + o.q);
+  if (o.turns) parts.push('rot_' + o.turns * 90);
+  if (sharpen) parts.push('sharpen_' + sharpen);
+  if (o.w !== null) parts.push('w_' + o.w);
+  return parts.length ? parts.join(',') : '_';
+}
+
+// Constant time over equal lengths: every byte is compared whatever the first mismatch.
+function same(a, b) {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return d === 0;
+}
+
+async function verify(parsed, p, now) {
+  if (p.sig === undefined) fail('signature_missing', 'this tenant requires a signature (sig)');
+  if (p.exp !== undefined && Number(p.exp) <= now) fail('signature_expired', 'signature has expired');
+  let secrets = [];
+  try {
+    secrets = JSON.parse(await cf.kvs().get('sig:' + parsed.tenant));
+  } catch (e) {
+    fail('no_signing_key', 'tenant ' + parsed.tenant + ' is private and has no signing key');
+  }
+  const signing = '/' + parsed.key + '?' + Object.keys(p).filter((n) => n !== 'sig').sort()
+    .map((n) => n + '=' + p[n]).join('&');
+  let ok = false;
+  for (const s of secrets) {
+    const mac = crypto.createHmac('sha256', s).update(signing).digest('base64')
+      .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    ok = same(mac, p.sig) || ok;
+  }
+  if (!ok) fail('signature_mismatch', 'signature does not match');
+}
+
+// CloudFront hands the query string over as an object; rebuild it in arrival order.
+function rawQuery(qs) {
+  const out = [];
+  for (const name in qs) {
+    const v = qs[name];
+    for (const value of v.multiValue ? v.multiValue.map((m) => m.value) : [v.value]) {
+      out.push(value === '' ? name : name + '=' + value);
+    }
+  }
+  return out.join('&');
+}
+
+const STATUS = { unknown_tenant: 404 };
+
+async function handler(event) {
+  const req = event.request;
+  try {
+    const parsed = parseKey(req.uri);
+    const p = parseParams(rawQuery(req.querystring || {}));
+    const accept = req.headers.accept ? req.headers.accept.value : null;
+    const segment = ops(p, accept);
+    if (C.tenants[parsed.tenant]) await verify(parsed, p, Math.floor(Date.now() / 1000));
+    req.uri = '/' + parsed.url + '/' + segment;
+    req.querystring = {};
+    return req;
+  } catch (e) {
+    const kind = e.kind || 'internal';
+    const status = STATUS[kind] || (kind.indexOf('sign') === 0 || kind === 'no_signing_key' ? 403 : 400);
+    return {
+      statusCode: status,
+      statusDescription: status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Bad Request',
+      headers: {
+        'content-type': { value: 'application/json' },
+        'cache-control': { value: 'no-store' }
+      },
+      body: { encoding: 'text', data: JSON.stringify({ error: kind, message: e.message }) }
+    };
+  }
+}
