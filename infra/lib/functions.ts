@@ -1,0 +1,105 @@
+/**
+ * The three Rust Lambdas (cargo-lambda-cdk): arm64 on provided.al2023, sized from the config,
+ * with log retention and least-privilege access to exactly the buckets each one needs.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+
+import { REPO_ROOT, type FunctionSettings, type ImgfrontConfig } from './config.js';
+import type { Storage } from './storage.js';
+
+export interface FunctionsProps {
+  config: ImgfrontConfig;
+  /** imgfront.json without its deploy section, passed as IMGFRONT_CONFIG. */
+  configJson: string;
+  storage: Storage;
+  replica?: s3.IBucket;
+}
+
+/** Log retention in days, rounded up to a value CloudWatch Logs accepts. */
+export function retention(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays)
+    .filter((v): v is number => typeof v === 'number' && v > 0)
+    .sort((a, b) => a - b);
+  return (allowed.find((d) => d >= days) ?? logs.RetentionDays.INFINITE) as logs.RetentionDays;
+}
+
+export class Functions extends Construct {
+  readonly transform: RustFunction;
+  readonly precompute: RustFunction;
+  readonly takedown: RustFunction;
+  readonly logGroups: Record<'Transform' | 'Precompute' | 'Takedown', logs.LogGroup> = {} as never;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const { config, storage } = props;
+    const common = {
+      IMGFRONT_CONFIG: props.configJson,
+      ORIGINALS_BUCKET: storage.originals.bucketName,
+      DERIVATIVES_BUCKET: storage.derivatives.bucketName,
+      RUST_LOG: 'info',
+    };
+    const make = (name: 'Transform' | 'Precompute' | 'Takedown', settings: FunctionSettings, env: Record<string, string>) => {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        retention: retention(config.deploy.log_retention_days),
+      });
+      this.logGroups[name] = logGroup;
+      return new RustFunction(this, name, {
+        manifestPath: join(REPO_ROOT, 'functions', name.toLowerCase(), 'Cargo.toml'),
+        binaryName: name.toLowerCase(),
+        runtime: 'provided.al2023',
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: settings.memory_mb,
+        timeout: Duration.seconds(settings.timeout_s),
+        environment: { ...common, ...env },
+        logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+      });
+    };
+
+    const allow = (fn: RustFunction, actions: string[], resources: string[]) =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    const objects = (b: s3.IBucket) => b.arnForObjects('*');
+
+    // transform: read originals (ListBucket turns a missing key into 404, not 403), write derivatives.
+    this.transform = make('Transform', config.deploy.functions.transform, {});
+    allow(this.transform, ['s3:GetObject'], [objects(storage.originals)]);
+    allow(this.transform, ['s3:ListBucket'], [storage.originals.bucketArn]);
+    allow(this.transform, ['s3:PutObject'], [objects(storage.derivatives)]);
+
+    // precompute: read originals, write, check and delete derivatives.
+    this.precompute = make('Precompute', config.deploy.functions.precompute, {});
+    allow(this.precompute, ['s3:GetObject'], [objects(storage.originals)]);
+    allow(this.precompute, ['s3:ListBucket'], [storage.originals.bucketArn, storage.derivatives.bucketArn]);
+    allow(this.precompute, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [objects(storage.derivatives)]);
+
+    // takedown: delete every version everywhere, write the audit trail.
+    this.takedown = make('Takedown', config.deploy.functions.takedown, {
+      AUDIT_BUCKET: storage.audit.bucketName,
+      ...(props.replica ? { REPLICA_BUCKET: props.replica.bucketName } : {}),
+    });
+    for (const bucket of [storage.originals, storage.derivatives, ...(props.replica ? [props.replica] : [])]) {
+      allow(this.takedown, ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketVersioning'], [bucket.bucketArn]);
+      allow(this.takedown, ['s3:DeleteObject', 's3:DeleteObjectVersion'], [objects(bucket)]);
+    }
+    allow(this.takedown, ['s3:ListBucket'], [storage.audit.bucketArn]);
+    allow(this.takedown, ['s3:GetObject', 's3:PutObject'], [objects(storage.audit)]);
+  }
+
+  /** Called once the distribution exists: takedown may invalidate it, and only it. */
+  allowInvalidation(distributionArn: string, distributionId: string): void {
+    this.takedown.addEnvironment('DISTRIBUTION_ID', distributionId);
+    this.takedown.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'],
+        resources: [distributionArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * The synthesized production path, property by property (ENGINEERING.md §1 and the infra
+ * issue), a snapshot of the template, cdk-nag with zero unacknowledged findings (synth throws
+ * otherwise) and cfn-lint with zero errors on every template.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { REPO_ROOT } from '../lib/config.js';
+import { FAILOVER_CODES } from '../lib/delivery.js';
+import { derivativeExpiryDays } from '../lib/storage.js';
+import { synth } from './synth.js';
+
+type Synth = ReturnType<typeof synth>;
+let us: Synth;
+
+beforeAll(() => {
+  us = synth('us-east-1');
+});
+
+const resources = (s: Synth, type: string) => s.template.findResources(type);
+const only = (s: Synth, type: string) => {
+  const all = Object.values(resources(s, type));
+  expect(all).toHaveLength(1);
+  return all[0].Properties;
+};
+const distributionConfig = (s: Synth) => only(s, 'AWS::CloudFront::Distribution').DistributionConfig;
+
+describe('delivery', () => {
+  it('keys the cache on the path only, with TTLs from the config and no compression', () => {
+    const policies = Object.values(resources(us, 'AWS::CloudFront::CachePolicy')).map(
+      (r) => r.Properties.CachePolicyConfig,
+    );
+    const main = policies.find((p) => p.MaxTTL === us.config.cache.max_age);
+    expect(main).toBeDefined();
+    const keys = main.ParametersInCacheKeyAndForwardedToOrigin;
+    expect(keys.QueryStringsConfig.QueryStringBehavior).toBe('none');
+    expect(keys.HeadersConfig.HeaderBehavior).toBe('none');
+    expect(keys.CookiesConfig.CookieBehavior).toBe('none');
+    expect(keys.EnableAcceptEncodingGzip).toBe(false);
+    expect(keys.EnableAcceptEncodingBrotli).toBe(false);
+    expect(main.DefaultTTL).toBe(us.config.cache.max_age);
+    const short = policies.find((p) => p.MaxTTL === 60);
+    expect(short?.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig.QueryStringBehavior).toBe('none');
+  });
+
+  it('fails over from the derivatives bucket to the transform Function URL, both via OAC and Origin Shield', () => {
+    const dc = distributionConfig(us);
+    const group = dc.OriginGroups.Items[0];
+    expect(group.FailoverCriteria.StatusCodes.Items.sort()).toEqual([...FAILOVER_CODES].sort());
+    expect(group.Members.Items).toHaveLength(2);
+    const [primaryId, fallbackId] = group.Members.Items.map((m: { OriginId: string }) => m.OriginId);
+    const byId = Object.fromEntries(dc.Origins.map((o: { Id: string }) => [o.Id, o]));
+    expect(JSON.stringify(byId[primaryId].DomainName)).toContain('Derivatives');
+    expect(JSON.stringify(byId[fallbackId].DomainName)).toContain('TransformFunctionUrl');
+    for (const origin of [byId[primaryId], byId[fallbackId]]) {
+      expect(origin.OriginShield).toEqual({ Enabled: true, OriginShieldRegion: 'us-east-1' });
+      expect(origin.OriginAccessControlId).toBeDefined();
+    }
+    const oacs = Object.values(resources(us, 'AWS::CloudFront::OriginAccessControl')).map(
+      (r) => r.Properties.OriginAccessControlConfig.OriginAccessControlOriginType,
+    );
+    expect(oacs.sort()).toEqual(['lambda', 's3']);
+  });
+
+  it('serves the Function URL with IAM auth and streaming, invokable by this distribution only', () => {
+    us.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', InvokeMode: 'RESPONSE_STREAM' });
+    for (const action of ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction']) {
+      us.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: action,
+        Principal: 'cloudfront.amazonaws.com',
+        SourceArn: Match.anyValue(),
+      });
+    }
+  });
+
+  it('runs the generated viewer-request function with its KeyValueStore on every behavior', () => {
+    const fn = only(us, 'AWS::CloudFront::Function');
+    expect(fn.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    expect(fn.FunctionConfig.KeyValueStoreAssociations).toHaveLength(1);
+    expect(fn.FunctionCode).toContain('async function handler');
+    const dc = distributionConfig(us);
+    for (const b of [dc.DefaultCacheBehavior, ...(dc.CacheBehaviors ?? [])]) {
+      expect(b.FunctionAssociations[0].EventType).toBe('viewer-request');
+      expect(b.Compress).toBe(false);
+      expect(b.ViewerProtocolPolicy).toBe('redirect-to-https');
+    }
+    expect(dc.CacheBehaviors.map((b: { PathPattern: string }) => b.PathPattern)).toEqual(
+      us.config.deploy.short_ttl_paths,
+    );
+  });
+
+  it('has HTTP/2+3, logging, WAF, a response headers policy with CORS and security headers', () => {
+    const dc = distributionConfig(us);
+    expect(dc.HttpVersion).toBe('http2and3');
+    expect(dc.Logging.Prefix).toBe('cloudfront/');
+    expect(dc.WebACLId).toBeDefined();
+    expect(dc.PriceClass).toBe(us.config.deploy.price_class);
+    const headers = only(us, 'AWS::CloudFront::ResponseHeadersPolicy').ResponseHeadersPolicyConfig;
+    expect(headers.CorsConfig.AccessControlAllowOrigins.Items).toEqual(us.config.deploy.cors_allowed_origins);
+    expect(headers.SecurityHeadersConfig.StrictTransportSecurity.Override).toBe(true);
+    expect(headers.SecurityHeadersConfig.ContentTypeOptions.Override).toBe(true);
+  });
+
+  it('guards private tenants with trusted key groups (two keys for rotation) when keys are configured', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----';
+    const withKeys = synth('us-east-1', (c) => {
+      c.deploy.trusted_public_keys = { acme: [pem, pem.replace('MIIB', 'MIIC')] };
+    });
+    const group = Object.values(withKeys.template.findResources('AWS::CloudFront::KeyGroup'))[0];
+    expect(group.Properties.KeyGroupConfig.Items).toHaveLength(2);
+    const acme = distributionConfig(withKeys).CacheBehaviors.find(
+      (b: { PathPattern: string }) => b.PathPattern === '/acme/*',
+    );
+    expect(acme.TrustedKeyGroups).toHaveLength(1);
+  });
+});
+
+describe('storage', () => {
+  it('versions, encrypts, blocks public access to and logs every bucket', () => {
+    const buckets = resources(us, 'AWS::S3::Bucket');
+    for (const [id, b] of Object.entries(buckets)) {
+      expect(b.Properties.PublicAccessBlockConfiguration, id).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(b.Properties.BucketEncryption, id).toBeDefined();
+      if (!id.includes('Logs')) expect(b.Properties.LoggingConfiguration, id).toBeDefined();
+    }
+    const originals = Object.entries(buckets).find(([id]) => id.includes('Originals'))![1];
+    expect(originals.Properties.VersioningConfiguration.Status).toBe('Enabled');
+    // enforceSSL: a Deny on aws:SecureTransport=false for every bucket.
+    const policies = Object.values(resources(us, 'AWS::S3::BucketPolicy'));
+    expect(policies.filter((p) => JSON.stringify(p).includes('aws:SecureTransport')).length).toBe(
+      Object.keys(buckets).length,
+    );
+  });
+
+  it('keeps derivatives at least as long as the edge may cache them', () => {
+    const derivatives = Object.entries(resources(us, 'AWS::S3::Bucket')).find(([id]) => id.includes('Derivatives'))![1];
+    const days = derivatives.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays;
+    expect(days).toBe(derivativeExpiryDays(us.config));
+    expect(days * 86_400).toBeGreaterThanOrEqual(us.config.cache.max_age);
+  });
+
+  it('makes the audit trail write-once (Object Lock, compliance mode)', () => {
+    const audit = Object.entries(resources(us, 'AWS::S3::Bucket')).find(([id]) => id.includes('Audit'))![1];
+    expect(audit.Properties.ObjectLockEnabled).toBe(true);
+    expect(audit.Properties.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({
+      Mode: 'COMPLIANCE',
+      Days: us.config.deploy.audit_retention_days,
+    });
+  });
+});
+
+describe('functions', () => {
+  const fns = () =>
+    Object.values(resources(us, 'AWS::Lambda::Function')).filter((f) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes('IMGFRONT_CONFIG'),
+    );
+
+  it('runs all three on arm64 provided.al2023 with config memory and timeouts', () => {
+    const found = fns();
+    expect(found).toHaveLength(3);
+    const sizes = Object.values(us.config.deploy.functions).map((f) => f.memory_mb).sort();
+    expect(found.map((f) => f.Properties.MemorySize).sort()).toEqual(sizes);
+    for (const f of found) {
+      expect(f.Properties.Architectures).toEqual(['arm64']);
+      expect(f.Properties.Runtime).toBe('provided.al2023');
+      expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();
+      const env = f.Properties.Environment.Variables;
+      expect(JSON.parse(env.IMGFRONT_CONFIG).deploy).toBeUndefined();
+    }
+  });
+
+  it('gives each function only the S3 and CloudFront actions it needs', () => {
+    const policies = Object.entries(resources(us, 'AWS::IAM::Policy'));
+    const actionsOf = (name: string) =>
+      policies
+        .filter(([id]) => id.startsWith(`Functions${name}`))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+        .flatMap((s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(new Set(actionsOf('Transform'))).toEqual(new Set(['s3:GetObject', 's3:ListBucket', 's3:PutObject']));
+    expect(actionsOf('Precompute')).not.toContain('cloudfront:CreateInvalidation');
+    expect(actionsOf('Transform').some((a: string) => a.includes('*'))).toBe(false);
+    const takedown = policies
+      .filter(([id]) => id.startsWith('FunctionsTakedown'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const cf = takedown.find((s: { Action: string[] }) => JSON.stringify(s.Action).includes('cloudfront'));
+    expect(cf.Action).toEqual(['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation']);
+    expect(JSON.stringify(cf.Resource)).toContain('distribution/');
+  });
+});
+
+describe('wiring and observability', () => {
+  it('notifies precompute of created and removed originals, with retries and an on-failure queue', () => {
+    const [notifications] = Object.values(resources(us, 'Custom::S3BucketNotifications'));
+    const events = notifications.Properties.NotificationConfiguration.LambdaFunctionConfigurations.map(
+      (c: { Events: string[] }) => c.Events[0],
+    );
+    expect(events.sort()).toEqual(['s3:ObjectCreated:*', 's3:ObjectRemoved:*']);
+    us.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('feeds takedown from a queue with a DLQ, a long visibility timeout and partial batch failures', () => {
+    us.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const queues = Object.values(resources(us, 'AWS::SQS::Queue')).map((q) => q.Properties);
+    const takedowns = queues.find((q) => q.RedrivePolicy);
+    expect(takedowns.RedrivePolicy.maxReceiveCount).toBeGreaterThan(1);
+    expect(takedowns.VisibilityTimeout).toBeGreaterThanOrEqual(6 * us.config.deploy.functions.takedown.timeout_s);
+  });
+
+  it('alarms on 5xx rate, Lambda errors and throttles and DLQ depth, and has a dashboard', () => {
+    const alarms = Object.values(resources(us, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties.MetricName);
+    expect(alarms).toContain('5xxErrorRate');
+    expect(alarms.filter((m) => m === 'Errors')).toHaveLength(3);
+    expect(alarms.filter((m) => m === 'Throttles')).toHaveLength(3);
+    expect(alarms.filter((m) => m === 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
+    const body = JSON.stringify(only(us, 'AWS::CloudWatch::Dashboard').DashboardBody);
+    for (const needle of ['transform_ms', 'CacheHitRate', 'invalidated_paths']) expect(body).toContain(needle);
+  });
+
+  it('protects with WAF: managed rules, a rate limit and a Referer allowlist per tenant', () => {
+    const acl = only(us, 'AWS::WAFv2::WebACL');
+    expect(acl.Scope).toBe('CLOUDFRONT');
+    const names = acl.Rules.map((r: { Name: string }) => r.Name);
+    for (const n of ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList', 'RatePerIp', 'Referer-acme']) {
+      expect(names).toContain(n);
+    }
+  });
+
+  it('outputs the domain, buckets, queue URL and KeyValueStore ARN', () => {
+    const outputs = Object.keys(us.template.findOutputs('*'));
+    for (const o of ['DistributionDomain', 'OriginalsBucket', 'DerivativesBucket', 'TakedownQueueUrl', 'KeyValueStoreArn']) {
+      expect(outputs).toContain(o);
+    }
+  });
+});
+
+describe('other regions', () => {
+  it('puts WAF and the CloudFront alarm in us-east-1 and replicates originals to the replica region', () => {
+    const eu = synth('eu-west-1', (c) => {
+      c.deploy.replica_region = 'eu-central-1';
+    });
+    expect(eu.stacks.edge?.region).toBe('us-east-1');
+    expect(eu.stacks.alarms?.region).toBe('us-east-1');
+    expect(eu.stacks.replica?.region).toBe('eu-central-1');
+    eu.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    expect(JSON.stringify(distributionConfig(eu).Origins)).toContain('"OriginShieldRegion":"eu-west-1"');
+    const originals = Object.entries(eu.template.findResources('AWS::S3::Bucket')).find(([id]) => id.includes('Originals'))![1];
+    expect(originals.Properties.ReplicationConfiguration.Rules).toHaveLength(1);
+  });
+});
+
+describe('template', () => {
+  it('matches the snapshot', () => {
+    const json = us.template.toJSON();
+    // Asset hashes change with any source edit; the snapshot is about structure.
+    const stable = JSON.parse(JSON.stringify(json).replace(/[0-9a-f]{64}/g, '<hash>'));
+    expect(stable).toMatchSnapshot();
+  });
+
+  it('passes cfn-lint with zero errors on every synthesized template', () => {
+    const cfnLint = join(REPO_ROOT, '.venv', 'bin', 'cfn-lint');
+    expect(existsSync(cfnLint), 'cfn-lint is installed by scripts/setup').toBe(true);
+    const eu = synth('eu-west-1', (c) => {
+      c.deploy.replica_region = 'eu-central-1';
+    });
+    const templates = [us, eu].flatMap((s) =>
+      s.assembly.stacks.map((st) => join(s.outdir, st.templateFile)),
+    );
+    expect(templates.length).toBe(5);
+    // No errors and no warnings, except those .cfnlintrc.yaml explains.
+    const out = (() => {
+      try {
+        return execFileSync(cfnLint, ['--format', 'parseable', ...templates], {
+          encoding: 'utf8',
+          cwd: join(REPO_ROOT, 'infra'),
+        });
+      } catch (e) {
+        return (e as { stdout: string }).stdout;
+      }
+    })();
+    expect(out.trim()).toBe('');
+  });
+});
