@@ -49,3 +49,13 @@ lambda-e2e:
 # Lambda zip of the transform function for arm64 (target/lambda-arm64/transform/bootstrap.zip).
 build-transform:
     PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 -p transform --output-format zip --lambda-dir target/lambda-arm64
+
+# Synthesize the CDK app offline, bundling the three functions for arm64 with cargo-lambda.
+synth:
+    scripts/setup
+    npm --prefix infra ci --no-audit --no-fund
+    PATH="$PWD/.venv/bin:$PATH" npm --prefix infra run synth:bundled
+
+# Deploy (needs AWS credentials; see README "Deploy").
+deploy *ARGS:
+    PATH="$PWD/.venv/bin:$PATH" npm --prefix infra exec -- cdk deploy --all {{ARGS}}

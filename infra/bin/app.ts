@@ -7,7 +7,10 @@ import { Validations } from 'aws-cdk-lib';
 import { buildApp } from '../lib/stack.js';
 import { acknowledge } from '../lib/nag.js';
 
-const app = new App();
+// IMGFRONT_SKIP_BUNDLING=1 synthesizes without building the Rust functions (fast, offline
+// checks); `just synth` bundles them with cargo-lambda for arm64.
+const skipBundling = process.env.IMGFRONT_SKIP_BUNDLING === '1';
+const app = new App(skipBundling ? { postCliContext: { 'aws:cdk:bundling-stacks': [] } } : {});
 const region = app.node.tryGetContext('region') ?? process.env.CDK_DEFAULT_REGION ?? 'us-east-1';
 const stacks = buildApp(app, { account: process.env.CDK_DEFAULT_ACCOUNT, region });
 acknowledge(stacks);

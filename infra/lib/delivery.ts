@@ -149,7 +149,6 @@ export class Delivery extends Construct {
       additionalBehaviors,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: config.deploy.price_class as cloudfront.PriceClass,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       enableLogging: true,
       logBucket: storage.logs,
       logFilePrefix: 'cloudfront/',
@@ -158,6 +157,7 @@ export class Delivery extends Construct {
         ? {
             domainNames: [domain],
             certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', certificateArn),
+            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
           }
         : {}),
       // 4xx answers from the origin are cached as briefly as the origin says; 5xx not at all.
