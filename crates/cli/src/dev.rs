@@ -12,15 +12,30 @@ use precompute::Precompute;
 /// The signing secret every private tenant gets locally when no `--keys` file is given.
 pub const DEV_SECRET: &str = "imgfront-dev-secret";
 
+#[derive(clap::Args)]
 pub struct Args {
+    /// Originals folder; its subfolders are tenants.
+    #[arg(long, default_value = "demo/originals")]
     pub originals: String,
+    /// Derivatives folder (the S3 derivatives bucket's stand-in).
+    #[arg(long, default_value = "out/dev/derivatives")]
     pub derivatives: String,
+    #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    #[arg(long, default_value_t = 8787)]
     pub port: u16,
+    /// Use S3 instead of folders: ORIGINALS_BUCKET and DERIVATIVES_BUCKET (AWS_ENDPOINT_URL for moto).
+    #[arg(long)]
     pub s3: bool,
+    /// Signing secrets, `{"tenant": ["secret", "next"]}`; default: a local secret per private tenant.
+    #[arg(long)]
     pub keys: Option<String>,
+    /// Edge cache size.
+    #[arg(long, default_value_t = 512)]
     pub cache_mb: u64,
-    pub precompute: bool,
+    /// Do not render presets for new originals in the background.
+    #[arg(long)]
+    pub no_precompute: bool,
 }
 
 /// `{"tenant": ["secret", "next-secret"]}`, the shape of the production KeyValueStore entries.
@@ -115,7 +130,7 @@ async fn serve(config: Config, args: Args) -> Result<(), String> {
             "  private tenants sign with the local secret {DEV_SECRET:?}: imgfront sign URL --secret {DEV_SECRET}"
         );
     }
-    if args.precompute {
+    if !args.no_precompute {
         let pre = Precompute::new(config, originals, derivatives);
         tokio::spawn(dev.clone().watch_originals(pre, Duration::from_secs(2)));
     }

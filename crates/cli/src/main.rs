@@ -73,30 +73,7 @@ enum Command {
     },
     /// The whole CloudFront path locally: viewer function, edge cache, Origin Shield and the
     /// origin group (derivatives, then the transform), with a gallery at `/`.
-    Dev {
-        /// Originals folder; its subfolders are tenants.
-        #[arg(long, default_value = "demo/originals")]
-        originals: String,
-        /// Derivatives folder (the S3 derivatives bucket's stand-in).
-        #[arg(long, default_value = "out/dev/derivatives")]
-        derivatives: String,
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        #[arg(long, default_value_t = 8787)]
-        port: u16,
-        /// Use S3 instead of folders: ORIGINALS_BUCKET and DERIVATIVES_BUCKET (AWS_ENDPOINT_URL for moto).
-        #[arg(long)]
-        s3: bool,
-        /// Signing secrets, `{"tenant": ["secret", "next"]}`; default: a local secret per private tenant.
-        #[arg(long)]
-        keys: Option<String>,
-        /// Edge cache size.
-        #[arg(long, default_value_t = 512)]
-        cache_mb: u64,
-        /// Do not render presets for new originals in the background.
-        #[arg(long)]
-        no_precompute: bool,
-    },
+    Dev(dev::Args),
     /// Replay a request trace through naive keying and imgfront normalization, with the cost model.
     Sim {
         #[arg(long, default_value_t = 1_000_000)]
@@ -278,34 +255,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 TakedownCommand::Status { request_id } => takedown::Action::Status { request_id },
             },
         ),
-        Command::Dev {
-            originals,
-            derivatives,
-            host,
-            port,
-            s3,
-            keys,
-            cache_mb,
-            no_precompute,
-        } => {
+        Command::Dev(args) => {
             tracing_subscriber::fmt()
                 .with_max_level(tracing::Level::INFO)
                 .without_time()
                 .with_target(false)
                 .init();
-            dev::run(
-                config,
-                dev::Args {
-                    originals,
-                    derivatives,
-                    host,
-                    port,
-                    s3,
-                    keys,
-                    cache_mb,
-                    precompute: !no_precompute,
-                },
-            )
+            dev::run(config, args)
         }
         Command::Sim {
             requests,
