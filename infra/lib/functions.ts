@@ -82,7 +82,10 @@ export class Functions extends Construct {
     // takedown: delete every version everywhere, write the audit trail.
     this.takedown = make('Takedown', config.deploy.functions.takedown, {
       AUDIT_BUCKET: storage.audit.bucketName,
-      ...(props.replica ? { REPLICA_BUCKET: props.replica.bucketName } : {}),
+      // Known from this app, so takedown never probes GetBucketVersioning.
+      ORIGINALS_VERSIONED: 'true',
+      DERIVATIVES_VERSIONED: 'false',
+      ...(props.replica ? { REPLICA_BUCKET: props.replica.bucketName, REPLICA_VERSIONED: 'true' } : {}),
     });
     for (const bucket of [storage.originals, storage.derivatives, ...(props.replica ? [props.replica] : [])]) {
       allow(this.takedown, ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketVersioning'], [bucket.bucketArn]);

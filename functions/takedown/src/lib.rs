@@ -195,6 +195,15 @@ impl Takedown {
         }
     }
 
+    /// Declares whether `bucket` keeps versions, so it is never probed (the deployment knows:
+    /// originals and replica are versioned, derivatives are not).
+    pub fn assume_versioning(self, bucket: &str, versioned: bool) -> Self {
+        if let Ok(mut m) = self.versioning.lock() {
+            m.insert(bucket.to_string(), versioned);
+        }
+        self
+    }
+
     /// Handles one SQS batch; returns the ids of messages SQS must redeliver.
     pub async fn handle(&self, messages: Vec<Message>) -> Vec<String> {
         let mut failed = Vec::new();

@@ -25,7 +25,23 @@ async fn main() -> Result<(), Error> {
     let shared = aws_config::load_from_env().await;
     let s3 = imgfront_store::S3Store::client_from_env().await;
     let cloudfront = aws_sdk_cloudfront::Client::new(&shared);
-    let handler = Arc::new(Takedown::new(config, s3, cloudfront, targets));
+    // `{ORIGINALS,DERIVATIVES,REPLICA}_VERSIONED=true|false` spare a GetBucketVersioning probe.
+    let hints: Vec<(String, bool)> = [
+        ("ORIGINALS_VERSIONED", Some(&targets.originals)),
+        ("DERIVATIVES_VERSIONED", Some(&targets.derivatives)),
+        ("REPLICA_VERSIONED", targets.replica.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(var, bucket)| {
+        let value = std::env::var(var).ok()?;
+        Some((bucket?.clone(), value.eq_ignore_ascii_case("true")))
+    })
+    .collect();
+    let mut handler = Takedown::new(config, s3, cloudfront, targets);
+    for (bucket, versioned) in hints {
+        handler = handler.assume_versioning(&bucket, versioned);
+    }
+    let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let handler = Arc::clone(&handler);
         async move {
