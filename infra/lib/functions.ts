@@ -20,6 +20,7 @@ export interface FunctionsProps {
   configJson: string;
   storage: Storage;
   replica?: s3.IBucket;
+  replicaRegion?: string;
 }
 
 /** Log retention in days, rounded up to a value CloudWatch Logs accepts. */
@@ -85,7 +86,13 @@ export class Functions extends Construct {
       // Known from this app, so takedown never probes GetBucketVersioning.
       ORIGINALS_VERSIONED: 'true',
       DERIVATIVES_VERSIONED: 'false',
-      ...(props.replica ? { REPLICA_BUCKET: props.replica.bucketName, REPLICA_VERSIONED: 'true' } : {}),
+      ...(props.replica
+        ? {
+            REPLICA_BUCKET: props.replica.bucketName,
+            REPLICA_VERSIONED: 'true',
+            ...(props.replicaRegion ? { REPLICA_REGION: props.replicaRegion } : {}),
+          }
+        : {}),
     });
     for (const bucket of [storage.originals, storage.derivatives, ...(props.replica ? [props.replica] : [])]) {
       allow(this.takedown, ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketVersioning'], [bucket.bucketArn]);

@@ -49,6 +49,7 @@ export class ImgfrontStack extends Stack {
       configJson: lambdaConfig(),
       storage: this.storage,
       replica: this.replica,
+      replicaRegion: props.replicaRegion,
     });
     let webAclArn = props.webAclArn;
     if (!webAclArn && this.region === 'us-east-1') {

@@ -260,6 +260,10 @@ describe('other regions', () => {
     expect(JSON.stringify(distributionConfig(eu).Origins)).toContain('"OriginShieldRegion":"eu-west-1"');
     const originals = Object.entries(eu.template.findResources('AWS::S3::Bucket')).find(([id]) => id.includes('Originals'))![1];
     expect(originals.Properties.ReplicationConfiguration.Rules).toHaveLength(1);
+    const takedown = Object.values(eu.template.findResources('AWS::Lambda::Function')).find((f) =>
+      JSON.stringify(f.Properties.Environment ?? {}).includes('AUDIT_BUCKET'),
+    )!;
+    expect(takedown.Properties.Environment.Variables.REPLICA_REGION).toBe('eu-central-1');
   });
 });
 

@@ -119,6 +119,8 @@ pub struct Takedown {
     targets: Targets,
     /// Whether each bucket has (or had) versioning, asked once per bucket.
     versioning: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    /// A client in the replica's region (S3 refuses cross-region calls to a bucket).
+    replica_s3: Option<aws_sdk_s3::Client>,
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (civil-from-days; no calendar crate needed).
@@ -192,6 +194,20 @@ impl Takedown {
             cloudfront,
             targets,
             versioning: Default::default(),
+            replica_s3: None,
+        }
+    }
+
+    /// Uses `client` (configured for the replica's region) for the replica bucket.
+    pub fn with_replica_client(mut self, client: aws_sdk_s3::Client) -> Self {
+        self.replica_s3 = Some(client);
+        self
+    }
+
+    fn s3_for(&self, bucket: &str) -> &aws_sdk_s3::Client {
+        match (&self.replica_s3, &self.targets.replica) {
+            (Some(client), Some(replica)) if replica == bucket => client,
+            _ => &self.s3,
         }
     }
 
@@ -412,7 +428,13 @@ impl Takedown {
             return v;
         }
         // If the answer cannot be read, list versions: correct for either kind of bucket.
-        let versioned = match self.s3.get_bucket_versioning().bucket(bucket).send().await {
+        let versioned = match self
+            .s3_for(bucket)
+            .get_bucket_versioning()
+            .bucket(bucket)
+            .send()
+            .await
+        {
             Ok(out) => out.status().is_some(),
             Err(e) => {
                 tracing::warn!(bucket, error = ?e, "cannot read bucket versioning; listing versions");
@@ -433,7 +455,7 @@ impl Takedown {
     ) -> Result<Vec<Deleted>, String> {
         let mut found = Vec::new();
         if !self.is_versioned(bucket).await {
-            let store = imgfront_store::S3Store::new(self.s3.clone(), bucket);
+            let store = imgfront_store::S3Store::new(self.s3_for(bucket).clone(), bucket);
             let keys = imgfront_store::ObjectStore::list(&store, prefix)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -448,7 +470,7 @@ impl Takedown {
         let mut version_marker: Option<String> = None;
         loop {
             let out = self
-                .s3
+                .s3_for(bucket)
                 .list_object_versions()
                 .bucket(bucket)
                 .prefix(prefix)
@@ -507,7 +529,7 @@ impl Takedown {
                 .build()
                 .map_err(|e| e.to_string())?;
             let out = self
-                .s3
+                .s3_for(bucket)
                 .delete_objects()
                 .bucket(bucket)
                 .delete(delete)

@@ -37,7 +37,18 @@ async fn main() -> Result<(), Error> {
         Some((bucket?.clone(), value.eq_ignore_ascii_case("true")))
     })
     .collect();
-    let mut handler = Takedown::new(config, s3, cloudfront, targets);
+    let mut handler = Takedown::new(config, s3.clone(), cloudfront, targets);
+    // The replica lives in another region; S3 only answers there.
+    if let Ok(region) = std::env::var("REPLICA_REGION")
+        && !region.is_empty()
+    {
+        let conf = s3
+            .config()
+            .to_builder()
+            .region(aws_sdk_s3::config::Region::new(region))
+            .build();
+        handler = handler.with_replica_client(aws_sdk_s3::Client::from_conf(conf));
+    }
     for (bucket, versioned) in hints {
         handler = handler.assume_versioning(&bucket, versioned);
     }
