@@ -323,7 +323,8 @@ fn sigma(name: &str, v: &str, max_tenths: u64) -> Result<Option<Sigma>, SpecErro
             ),
         )
     })?;
-    let tenths = (milli + 50) / 100;
+    // `milli` saturates for absurd inputs; rounding must not overflow.
+    let tenths = milli.saturating_add(50) / 100;
     if milli == 0 {
         return Ok(None);
     }
