@@ -240,12 +240,20 @@ fn probe_header(job: &mut Job) -> Result<(), EngineError> {
 
 fn check_pixels(job: &mut Job) -> Result<(), EngineError> {
     let h = &job.header;
-    // A vector is rasterised at the output size, so only its output counts.
+    let max = job.settings.max_source_pixels;
+    // A vector is rasterised at the output size, but its declared canvas is still capped: a
+    // request without a width would render it whole.
     if job.format == Some(SourceFormat::Svg) {
+        let pixels = u64::from(h.width) * u64::from(h.height);
+        if pixels > max {
+            return Err(EngineError::SourceTooLarge(format!(
+                "SVG canvas {}×{} = {pixels} pixels; the maximum is {max}",
+                h.width, h.height
+            )));
+        }
         return Ok(());
     }
     let pixels = u64::from(h.width) * u64::from(h.height) * u64::from(h.frames.max(1));
-    let max = job.settings.max_source_pixels;
     if pixels > max {
         let frames = if h.frames > 1 {
             format!(" × {} frames", h.frames)
