@@ -278,3 +278,46 @@ async fn s3_mode_precomputes_new_originals_with_the_lambda_code() {
         .unwrap();
     assert_eq!(gone.status, 404, "{}", String::from_utf8_lossy(&gone.body));
 }
+
+/// Tenant isolation through the whole local path (viewer function, origin group, transform
+/// core): no spelling of a public tenant's URL reaches the private tenant's original.
+#[tokio::test]
+async fn no_url_reaches_another_tenants_original() {
+    let (addr, dev) = common::start(common::scratch("isolation")).await;
+    let mut c = Client::connect(addr).await.unwrap();
+    let attempts = [
+        "/demo/../acme/sneaker.jpg?w=320",
+        "/demo/%2E%2E/acme/sneaker.jpg?w=320",
+        "/demo/%2e%2e%2facme%2fsneaker.jpg?w=320",
+        "/demo/..%2Facme/sneaker.jpg?w=320",
+        "/demo/..%5Cacme%5Csneaker.jpg?w=320",
+        "/demo//acme/sneaker.jpg?w=320",
+        "/demo/./../acme/sneaker.jpg?w=320",
+        "/demo%2F..%2Facme/sneaker.jpg?w=320",
+        "/DEMO/../acme/sneaker.jpg?w=320",
+        "/acme/sneaker.jpg/w_320",
+        "/demo/acme/sneaker.jpg?w=320",
+    ];
+    for url in attempts {
+        let r = c.get(url, "image/webp").await.unwrap();
+        let body = String::from_utf8_lossy(&r.body);
+        assert!(
+            matches!(r.status, 400 | 403 | 404),
+            "{url}: {} {body}",
+            r.status
+        );
+    }
+    // The transform core on its own refuses a canonical path outside the tenant as well.
+    let config = Config::embedded();
+    for path in [
+        "/demo/../acme/sneaker.jpg/w_320",
+        "/demo/%2E%2E/acme/sneaker.jpg/w_320",
+    ] {
+        assert!(Spec::from_canonical_path(&config, path).is_err(), "{path}");
+    }
+    assert_eq!(
+        dev.edge.stats().transforms,
+        1,
+        "only /demo/acme/… reached the origin"
+    );
+}
