@@ -27,10 +27,7 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        transform::header_value(&self.headers, name)
     }
 
     pub fn json(status: u16, cache_control: &str, value: &serde_json::Value) -> Response {
