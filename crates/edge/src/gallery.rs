@@ -28,12 +28,12 @@ fn escape(s: &str) -> String {
 
 pub fn page<S: ObjectStore + Clone + 'static>(dev: &Dev<S>, keys: &[String]) -> String {
     let config = dev.config();
+    let widths = srcset_widths(config);
     let mut sections = String::new();
     for raw in keys {
         let Ok(key) = Key::from_decoded(config, raw) else {
             continue;
         };
-        let widths = srcset_widths(config);
         let srcset: Vec<String> = widths
             .iter()
             .map(|w| {
