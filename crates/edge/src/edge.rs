@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use imgfront_spec::Spec;
-use imgfront_store::{ObjectStore, etag_of};
+use imgfront_store::ObjectStore;
 use serde::Serialize;
 use tokio::sync::OnceCell;
 use transform::{Origin, Request};
@@ -141,6 +141,7 @@ impl<S: ObjectStore> Edge<S> {
         S: Clone,
     {
         let config = viewer.config().clone();
+        // A derivative can outgrow its source (a PNG of a small JPEG), hence the floor.
         let max_derivative_bytes = config.limits.max_source_bytes.max(256 << 20);
         Edge {
             origin: Origin::new(config, originals, derivatives.clone()),
@@ -310,7 +311,7 @@ impl<S: ObjectStore> Edge<S> {
                         .unwrap_or_else(|| "application/octet-stream".into()),
                 ),
                 ("content-length".into(), object.bytes.len().to_string()),
-                ("etag".into(), etag_of(&object.bytes)),
+                ("etag".into(), object.etag),
                 ("x-origin".into(), "derivatives".into()),
             ];
             if let Some(cc) = object.cache_control {
