@@ -12,6 +12,14 @@ run *ARGS:
 sim *ARGS:
     cargo run -q --release -p imgfront -- sim {{ARGS}}
 
+# imgfront's engine against sharp on any folder of images, e.g. `just bench ~/photos --reps 7`.
+bench DIR *ARGS:
+    scripts/bench '{{DIR}}' {{ARGS}}
+
+# The benchmark of record (mate-backgrounds photos + one corpus photo) -> docs/benchmarks.md.
+bench-photos *ARGS:
+    scripts/bench-photos {{ARGS}}
+
 # Load test of the local edge: 20,000 requests at 64 concurrency, then a fixed 10 s run.
 bench-edge:
     cargo bench -p imgfront-edge --bench load

@@ -61,10 +61,30 @@ struct Job<'a> {
     output_format: Format,
     picture: Picture,
     icc_applied: bool,
+    /// Decoded pixels per source pixel, when the decoder says so exactly: a JPEG decoded at
+    /// 1/4 rounds 2725 px up to 682, whose last column is only a quarter image.
+    decode_scale: Option<(f64, f64)>,
     bytes: Vec<u8>,
 }
 
 impl Job<'_> {
+    /// Decoded pixels per pixel of a source of size `source` on each axis: exact when the
+    /// decode step recorded it, else the size ratio (a whole-pixel decode, or SVG rendered at
+    /// size). Recorded scales are uniform or already upright, so orientation never swaps them.
+    fn decoded_scale(&self, source: (u32, u32)) -> (f64, f64) {
+        if let Some(s) = self.decode_scale {
+            return s;
+        }
+        let (pw, ph) = (
+            f64::from(self.picture.width()),
+            f64::from(self.picture.height()),
+        );
+        (
+            pw / f64::from(source.0.max(1)),
+            ph / f64::from(source.1.max(1)),
+        )
+    }
+
     /// Moves the picture out, for steps that rebuild every frame.
     fn take_picture(&mut self) -> Picture {
         std::mem::replace(
@@ -95,6 +115,7 @@ impl<'a> Job<'a> {
                 loop_count: 0,
             },
             icc_applied: false,
+            decode_scale: None,
             bytes: Vec::new(),
         }
     }
@@ -186,6 +207,7 @@ pub fn run_many(
             job.format = source.format;
             job.header = source.header.clone();
             job.icc_applied = true;
+            job.decode_scale = source.decode_scale;
             job.picture = source.picture.clone();
             let mut timings = shared.clone();
             job.run(&STEPS[3..4], &mut timings)?;
@@ -202,17 +224,28 @@ fn shrink_to_margin(job: &mut Job) -> Result<(), EngineError> {
         return Ok(());
     };
     // Decoded pixels per source pixel (a JPEG may already have shrunk on load).
-    let decoded = f64::from(job.picture.width()) / f64::from(job.header.width.max(1));
+    let (sw, sh) = (
+        f64::from(job.header.width.max(1)),
+        f64::from(job.header.height.max(1)),
+    );
+    let decoded = job.decoded_scale((job.header.width, job.header.height));
     let target = plan.scale_x.max(plan.scale_y) * INTERMEDIATE_MARGIN;
-    if decoded <= target {
+    if decoded.0.max(decoded.1) <= target {
         return Ok(());
     }
-    let k = target / decoded;
-    let w = ((f64::from(job.picture.width()) * k).round() as u32).max(1);
-    let h = ((f64::from(job.picture.height()) * k).round() as u32).max(1);
+    // Only the part of the raster that is image: never the rounded-up edge of a DCT decode.
+    let content = Region {
+        x: 0.0,
+        y: 0.0,
+        w: sw * decoded.0,
+        h: sh * decoded.1,
+    };
+    let w = ((sw * target).round() as u32).max(1);
+    let h = ((sh * target).round() as u32).max(1);
     job.picture = job
         .take_picture()
-        .map(|r| resize::resize(&r, Region::whole(&r), w, h))?;
+        .map(|r| resize::resize(&r, content, w, h))?;
+    job.decode_scale = Some((f64::from(w) / sw, f64::from(h) / sh));
     Ok(())
 }
 
@@ -310,6 +343,7 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
             let numerator = decode::jpeg::shrink_numerator(plan.scale_x.max(plan.scale_y));
             let (raster, applied) = decode::jpeg::decode(job.input, &job.header, numerator)?;
             job.icc_applied = applied;
+            job.decode_scale = Some((f64::from(numerator) / 8.0, f64::from(numerator) / 8.0));
             Picture::still(raster)
         }
         Some(SourceFormat::Png) => {
@@ -369,6 +403,9 @@ fn to_srgb(job: &mut Job) -> Result<(), EngineError> {
 fn orient(job: &mut Job) -> Result<(), EngineError> {
     if !job.orientation.is_identity() {
         let o = job.orientation;
+        if o.transposes() {
+            job.decode_scale = job.decode_scale.map(|(x, y)| (y, x));
+        }
         job.picture = job
             .take_picture()
             .map(|r| Ok::<_, EngineError>(orient::apply(&r, o)))?;
@@ -385,7 +422,7 @@ fn crop_and_resize(job: &mut Job) -> Result<(), EngineError> {
         f64::from(job.picture.height()),
     );
     // Decoded pixels per upright source pixel: JPEG may have shrunk on load, SVG rendered at size.
-    let (rx, ry) = (dw / f64::from(job.upright.0), dh / f64::from(job.upright.1));
+    let (rx, ry) = job.decoded_scale(job.upright);
     let (rw, rh) = (plan.region_w * rx, plan.region_h * ry);
     let (rw, rh) = (rw.min(dw), rh.min(dh));
     let (x, y) = if job.ops.fit() == Fit::Cover && (rw < dw || rh < dh) {
