@@ -51,9 +51,9 @@ struct Args {
     /// Only operations whose name contains this.
     #[arg(long)]
     only: Option<String>,
-    /// The JPEG for the whole-process figure (default: the largest JPEG by pixels).
+    /// A JPEG for the whole-process figure; repeatable (default: the largest JPEG by pixels).
     #[arg(long)]
-    whole: Option<PathBuf>,
+    whole: Vec<PathBuf>,
     /// Skip the whole-process and cold-start figures.
     #[arg(long)]
     no_process: bool,
@@ -69,6 +69,10 @@ struct Args {
 }
 
 fn main() {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|a| a == process::MEASURE) {
+        std::process::exit(process::measure_main(&raw[2..]));
+    }
     let mut args = Args::parse();
     // The sharp runner works in its own directory, so it gets absolute paths.
     let out = std::fs::create_dir_all(&args.out).and_then(|()| std::fs::canonicalize(&args.out));
@@ -558,14 +562,16 @@ fn tradeoff(
 
 /// Peak RSS and wall time of whole processes (18 MP JPEG → w=640 WebP), then cold starts.
 fn process_figures(args: &Args, inputs: &[Input]) -> Result<String, String> {
-    let whole = match &args.whole {
-        Some(p) => p.clone(),
-        None => inputs
+    let wholes = if args.whole.is_empty() {
+        let largest = inputs
             .iter()
             .filter(|i| probe::sniff(&i.bytes).is_ok_and(|f| f == probe::SourceFormat::Jpeg))
             .max_by_key(|i| u64::from(i.width) * u64::from(i.height))
             .map(|i| i.path.clone())
-            .ok_or("no JPEG for the whole-process figure")?,
+            .ok_or("no JPEG for the whole-process figure")?;
+        vec![largest]
+    } else {
+        args.whole.clone()
     };
     let bin_dir = std::env::current_exe()
         .map_err(|e| e.to_string())?
@@ -573,59 +579,10 @@ fn process_figures(args: &Args, inputs: &[Input]) -> Result<String, String> {
         .map(Path::to_path_buf)
         .ok_or("no binary directory")?;
     let sharp_dir = repo_root().join("bench/sharp");
-    let out_i = args.out.join("whole-imgfront.webp");
-    let out_s = args.out.join("whole-sharp.webp");
-    let (mut ri, mut rs) = (Vec::new(), Vec::new());
-    for rep in 0..args.reps.max(1) + 1 {
-        let mut ours = Command::new(bin_dir.join("imgfront"));
-        ours.arg("transform")
-            .arg(&whole)
-            .arg(&out_i)
-            .arg("w=640&q=80");
-        let mut theirs = Command::new("node");
-        theirs
-            .arg(sharp_dir.join("oneshot.mjs"))
-            .arg(&whole)
-            .arg(&out_s)
-            .arg("640");
-        let (a, b) = if rep % 2 == 0 {
-            let a = process::measure(&mut ours)?;
-            (a, process::measure(&mut theirs)?)
-        } else {
-            let b = process::measure(&mut theirs)?;
-            (process::measure(&mut ours)?, b)
-        };
-        if rep > 0 {
-            ri.push(a);
-            rs.push(b);
-        }
+    let mut out = String::new();
+    for whole in &wholes {
+        out.push_str(&whole_process(args, whole, &bin_dir, &sharp_dir)?);
     }
-    let rss =
-        |v: &[process::Run]| median(v.iter().map(|r| r.peak_rss_kb as f64 / 1024.0).collect());
-    let wall = |v: &[process::Run]| median(v.iter().map(|r| r.wall_ms).collect());
-    let (rss_i, rss_s) = (rss(&ri), rss(&rs));
-    let mut out = format!(
-        "Whole process, {} → w=640 WebP q80 (median of {} runs, interleaved):\n\n\
-         | command | peak RSS MiB | wall ms |\n|---|---:|---:|\n\
-         | `imgfront transform` | {rss_i:.1} | {:.1} |\n\
-         | `node oneshot.mjs` (sharp) | {rss_s:.1} | {:.1} |\n\
-         | ratio imgfront/sharp | {:.3} (goal ≤ 0.5: {}) | {:.3} |\n",
-        whole
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        ri.len(),
-        wall(&ri),
-        wall(&rs),
-        rss_i / rss_s,
-        if rss_i / rss_s <= 0.5 {
-            "met"
-        } else {
-            "NOT met"
-        },
-        wall(&ri) / wall(&rs)
-    );
-
     let (mut ci, mut cs) = (Vec::new(), Vec::new());
     for _ in 0..10 {
         let mut ours = Command::new(bin_dir.join("transform"));
@@ -638,7 +595,7 @@ fn process_figures(args: &Args, inputs: &[Input]) -> Result<String, String> {
     }
     let (mi, ms) = (median(ci), median(cs));
     out.push_str(&format!(
-        "\nCold start, exec → first `GET /2018-06-01/runtime/invocation/next` (median of 10, interleaved):\n\n\
+        "Cold start, exec → first `GET /2018-06-01/runtime/invocation/next` (median of 10, interleaved):\n\n\
          | handler | ms |\n|---|---:|\n\
          | transform (Rust, release) | {mi:.1} (goal ≤ 15: {}) |\n\
          | Node {} + sharp + AWS SDK v3 S3 client | {ms:.1} |\n",
@@ -646,6 +603,103 @@ fn process_figures(args: &Args, inputs: &[Input]) -> Result<String, String> {
         node_version()
     ));
     Ok(out)
+}
+
+/// One JPEG → w=640 WebP q80 as a whole process on each side, interleaved: peak RSS and wall.
+fn whole_process(
+    args: &Args,
+    whole: &Path,
+    bin_dir: &Path,
+    sharp_dir: &Path,
+) -> Result<String, String> {
+    let out_i = args.out.join("whole-imgfront.webp");
+    let out_s = args.out.join("whole-sharp.webp");
+    let (mut ri, mut rs) = (Vec::new(), Vec::new());
+    let imgfront = bin_dir.join("imgfront");
+    let ours: [&std::ffi::OsStr; 4] = [
+        "transform".as_ref(),
+        whole.as_os_str(),
+        out_i.as_os_str(),
+        "w=640&q=80".as_ref(),
+    ];
+    let oneshot = sharp_dir.join("oneshot.mjs");
+    let theirs: [&std::ffi::OsStr; 4] = [
+        oneshot.as_os_str(),
+        whole.as_os_str(),
+        out_s.as_os_str(),
+        "640".as_ref(),
+    ];
+    let node = Path::new("node");
+    for rep in 0..args.reps.max(1) + 1 {
+        let (a, b) = if rep % 2 == 0 {
+            let a = process::measure(&imgfront, &ours)?;
+            (a, process::measure(node, &theirs)?)
+        } else {
+            let b = process::measure(node, &theirs)?;
+            (process::measure(&imgfront, &ours)?, b)
+        };
+        if rep > 0 {
+            ri.push(a);
+            rs.push(b);
+        }
+    }
+    let rss =
+        |v: &[process::Run]| median(v.iter().map(|r| r.peak_rss_kb as f64 / 1024.0).collect());
+    let wall = |v: &[process::Run]| median(v.iter().map(|r| r.wall_ms).collect());
+    let (rss_i, rss_s) = (rss(&ri), rss(&rs));
+    let bytes = std::fs::read(whole).map_err(|e| e.to_string())?;
+    let h = probe::header(probe::SourceFormat::Jpeg, &bytes).map_err(|e| e.to_string())?;
+    let progressive = is_progressive_jpeg(&bytes);
+    Ok(format!(
+        "Whole process, {} ({}x{}, {:.1} MP, {}) → w=640 WebP q80 (median of {} runs, interleaved):\n\n\
+         | command | peak RSS MiB | wall ms |\n|---|---:|---:|\n\
+         | `imgfront transform` | {rss_i:.1} | {:.1} |\n\
+         | `node oneshot.mjs` (sharp) | {rss_s:.1} | {:.1} |\n\
+         | ratio imgfront/sharp | {:.3} (goal ≤ 0.5: {}) | {:.3} |\n\n",
+        whole
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        h.width,
+        h.height,
+        f64::from(h.width) * f64::from(h.height) / 1e6,
+        if progressive {
+            "progressive"
+        } else {
+            "baseline"
+        },
+        ri.len(),
+        wall(&ri),
+        wall(&rs),
+        rss_i / rss_s,
+        if rss_i / rss_s <= 0.5 {
+            "met"
+        } else {
+            "NOT met"
+        },
+        wall(&ri) / wall(&rs)
+    ))
+}
+
+/// Whether a JPEG's frame is progressive (SOF2): libjpeg must then hold every DCT
+/// coefficient of the image at once, whatever the output size.
+fn is_progressive_jpeg(bytes: &[u8]) -> bool {
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return false;
+        }
+        let marker = bytes[i + 1];
+        if matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE) {
+            return true;
+        }
+        if matches!(marker, 0xC0 | 0xC1 | 0xC3 | 0xDA) {
+            return false;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        i += 2 + len;
+    }
+    false
 }
 
 fn node_version() -> String {

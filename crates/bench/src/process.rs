@@ -1,8 +1,10 @@
 //! Whole-process figures: peak RSS and wall time of one command (from `wait4`), and cold start
 //! as the time from exec to the first `GET …/runtime/invocation/next` on a local runtime API.
 
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -14,35 +16,77 @@ pub struct Run {
     pub peak_rss_kb: u64,
 }
 
-/// Runs `cmd` to completion and reads its peak RSS from the kernel's accounting of that child.
-pub fn measure(cmd: &mut Command) -> Result<Run, String> {
+/// Runs `program args…` to completion through a fresh copy of this harness (`__measure`), and
+/// returns its wall time and peak RSS. The detour matters: a child's peak RSS includes the
+/// memory of whatever it was forked from, and the harness itself holds hundreds of MB of
+/// outputs and references by then; the fresh copy holds a few.
+pub fn measure(program: &Path, args: &[&OsStr]) -> Result<Run, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(exe)
+        .arg(MEASURE)
+        .arg(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{}: {e}", program.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace().map(str::parse::<f64>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(wall_ms)), Some(Ok(kb))) => Ok(Run {
+            wall_ms,
+            peak_rss_kb: kb as u64,
+        }),
+        _ => Err(format!(
+            "measuring {}: unexpected {text:?}",
+            program.display()
+        )),
+    }
+}
+
+/// The argument that turns the harness into the measuring helper.
+pub const MEASURE: &str = "__measure";
+
+/// The helper's side: spawns `args[0] args[1..]`, waits with `wait4` and prints
+/// `wall_ms peak_rss_kb`. Exits non-zero if the command failed.
+pub fn measure_main(args: &[OsString]) -> i32 {
+    let Some((program, rest)) = args.split_first() else {
+        eprintln!("{MEASURE} PROGRAM [ARGS…]");
+        return 2;
+    };
     let start = Instant::now();
-    let child = cmd
+    let child = match Command::new(program)
+        .args(rest)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| format!("{cmd:?}: {e}"))?;
-    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: {e}", program.to_string_lossy());
+            return 1;
+        }
+    };
+    let Ok(pid) = libc::pid_t::try_from(child.id()) else {
+        return 1;
+    };
     let mut status = 0;
     // SAFETY: rusage is plain C data that wait4 fills in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: pid is our own unwaited child; the pointers are to live locals.
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall_ms = start.elapsed().as_secs_f64() * 1e3;
-    if waited != pid {
-        return Err(format!("{cmd:?}: wait4 failed"));
+    if waited != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        eprintln!("{} exited with status {status}", program.to_string_lossy());
+        return 1;
     }
-    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        let mut err = String::new();
-        if let Some(mut e) = child.stderr {
-            let _ = std::io::Read::read_to_string(&mut e, &mut err);
-        }
-        return Err(format!("{cmd:?} failed (status {status}): {err}"));
-    }
-    Ok(Run {
-        wall_ms,
-        peak_rss_kb: u64::try_from(usage.ru_maxrss).unwrap_or(0),
-    })
+    println!("{wall_ms:.3} {}", usage.ru_maxrss);
+    0
 }
 
 /// Starts `cmd` with `AWS_LAMBDA_RUNTIME_API` pointing at a one-shot local runtime API and

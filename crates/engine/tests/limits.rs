@@ -100,6 +100,56 @@ fn many_frame_gif(frames: u32) -> Vec<u8> {
     out
 }
 
+/// An animated WebP whose `w`×`h` canvas holds `frames` frames: each frame alone is under the
+/// pixel limit, so only summing the frames refuses it. The frames carry no image data.
+fn animated_webp(w: u32, h: u32, frames: u32) -> Vec<u8> {
+    let le24 = |v: u32| v.to_le_bytes()[..3].to_vec();
+    let mut body = b"WEBP".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        body.extend_from_slice(kind);
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+    };
+    let mut vp8x = vec![0x02, 0, 0, 0]; // the animation flag
+    vp8x.extend(le24(w - 1));
+    vp8x.extend(le24(h - 1));
+    chunk(b"VP8X", &vp8x);
+    chunk(b"ANIM", &[0, 0, 0, 0, 0, 0]);
+    for _ in 0..frames {
+        let mut anmf = vec![0; 6]; // x, y
+        anmf.extend(le24(w - 1));
+        anmf.extend(le24(h - 1));
+        anmf.extend(le24(100)); // duration
+        anmf.push(0);
+        chunk(b"ANMF", &anmf);
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend(body);
+    out
+}
+
+/// A real AVIF from the corpus with every `ispe` (image size) box rewritten to `w`×`h`.
+fn huge_avif(w: u32, h: u32) -> Vec<u8> {
+    let corpus = format!(
+        "{}/../../../shared/corpus/sdr_cosmos12920_cicp1-13-6_yuv444_full_qp10.avif",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut b = std::fs::read(corpus).expect("corpus AVIF");
+    let at: Vec<usize> = b
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"ispe")
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!at.is_empty(), "the corpus AVIF has an ispe box");
+    for i in at {
+        b[i + 8..i + 12].copy_from_slice(&w.to_be_bytes());
+        b[i + 12..i + 16].copy_from_slice(&h.to_be_bytes());
+    }
+    b
+}
+
 /// Generated bombs, one per trick, each refused with a bounded peak (the issue's 64 MB; in
 /// practice far less).
 #[test]
@@ -128,6 +178,12 @@ fn generated_bombs_are_refused_with_bounded_memory() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("PNG 100000×100000", huge_png(100_000, 100_000), "w=640&fmt=webp"),
         ("GIF 6000 frames of 100×100", many_frame_gif(6_000), "w=64&fmt=gif"),
+        (
+            "animated WebP, 4 frames of 4000×4000 (16 MP each, 64 MP summed)",
+            animated_webp(4_000, 4_000, 4),
+            "w=64&fmt=webp",
+        ),
+        ("AVIF claiming 60000×60000", huge_avif(60_000, 60_000), "w=640&fmt=webp"),
         (
             "SVG with a 200000×200000 canvas",
             br#"<svg xmlns="http://www.w3.org/2000/svg" width="200000" height="200000" viewBox="0 0 200000 200000"><rect width="10" height="10"/></svg>"#.to_vec(),

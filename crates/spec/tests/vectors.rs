@@ -26,6 +26,122 @@ fn vectors_file_has_enough_cases() {
     assert!(errors >= 50, "only {errors} hostile/error cases");
 }
 
+/// The hostile-URL list of the hardening issue, item by item, against the named shared vectors
+/// that cover it: each must exist and expect a 400 reason (the JS function runs the same cases).
+#[test]
+fn every_hostile_url_item_has_named_vectors() {
+    let (_, cases) = load();
+    let items: &[(&str, &[(&str, &str)])] = &[
+        (
+            "`..`",
+            &[
+                ("traversal dotdot", "traversal"),
+                ("traversal at start", "traversal"),
+            ],
+        ),
+        (
+            "`%2e%2e`",
+            &[
+                ("traversal encoded", "traversal"),
+                ("traversal encoded upper", "traversal"),
+            ],
+        ),
+        (
+            "`%2f`",
+            &[
+                ("encoded slash", "traversal"),
+                ("encoded slash upper", "traversal"),
+            ],
+        ),
+        (
+            "backslashes",
+            &[
+                ("backslash", "traversal"),
+                ("encoded backslash", "traversal"),
+            ],
+        ),
+        (
+            "double slashes",
+            &[
+                ("double slash", "bad_path"),
+                ("leading double slash", "bad_path"),
+            ],
+        ),
+        ("NUL", &[("NUL", "bad_path"), ("w NUL", "bad_value")]),
+        (
+            "control characters",
+            &[("newline", "bad_path"), ("DEL", "bad_path")],
+        ),
+        (
+            "overlong UTF-8",
+            &[
+                ("overlong utf-8 dot", "bad_encoding"),
+                ("overlong utf-8 slash", "bad_encoding"),
+                ("w overlong utf-8", "bad_encoding"),
+            ],
+        ),
+        (
+            "keys over the length limit",
+            &[("key too long", "too_long")],
+        ),
+        (
+            "repeated params",
+            &[
+                ("w repeated", "repeated_param"),
+                ("w repeated across case", "repeated_param"),
+                ("fmt repeated", "repeated_param"),
+            ],
+        ),
+        (
+            "a huge query string",
+            &[
+                ("query too long", "too_long"),
+                ("value too long", "too_long"),
+            ],
+        ),
+        (
+            "negative numbers",
+            &[
+                ("w negative", "bad_value"),
+                ("dpr negative", "bad_value"),
+                ("q negative", "bad_value"),
+            ],
+        ),
+        (
+            "NaN",
+            &[
+                ("w NaN", "bad_value"),
+                ("dpr NaN", "bad_value"),
+                ("sharpen NaN", "bad_value"),
+            ],
+        ),
+        (
+            "overflow",
+            &[
+                ("w overflow", "out_of_range"),
+                ("sharpen far beyond u64 is out of range", "out_of_range"),
+            ],
+        ),
+        (
+            "exponent numbers",
+            &[("w exponent", "bad_value"), ("dpr exponent", "bad_value")],
+        ),
+    ];
+    for (item, vectors) in items {
+        for (name, reason) in *vectors {
+            let case = cases
+                .iter()
+                .find(|c| c["name"] == *name)
+                .unwrap_or_else(|| panic!("{item}: no vector named {name:?}"));
+            assert_eq!(
+                case["expect"]["error"].as_str(),
+                Some(*reason),
+                "{item}: vector {name:?} must expect the 400 reason {reason}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_vector_matches() {
     let (config, cases) = load();
