@@ -10,6 +10,7 @@ mod quality;
 mod report;
 mod sharp;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -524,17 +525,15 @@ fn tradeoff(
         ));
         std::fs::write(&file, &last).map_err(|e| e.to_string())?;
         let chosen = enc == request;
-        let _ = std::fmt::Write::write_fmt(
-            &mut out,
-            format_args!(
-                "| {} | {}{} | {:.1} | {} | {:.2} |\n",
-                format.as_str(),
-                label,
-                if chosen { " *" } else { "" },
-                median(ms),
-                last.len(),
-                refs.score(&file, false)?
-            ),
+        let _ = writeln!(
+            out,
+            "| {} | {}{} | {:.1} | {} | {:.2} |",
+            format.as_str(),
+            label,
+            if chosen { " *" } else { "" },
+            median(ms),
+            last.len(),
+            refs.score(&file, false)?
         );
     }
     for op in all_ops
@@ -545,15 +544,13 @@ fn tradeoff(
             .iter()
             .find(|r| r.op == op.name && r.image.starts_with(&input.name))
         {
-            let _ = std::fmt::Write::write_fmt(
-                &mut out,
-                format_args!(
-                    "| {} | **sharp defaults** | {:.1} | {} | {:.2} |\n",
-                    op.variants[0].format.as_str(),
-                    r.sharp.median_ms,
-                    r.sharp.bytes[0],
-                    r.sharp.scores[0]
-                ),
+            let _ = writeln!(
+                out,
+                "| {} | **sharp defaults** | {:.1} | {} | {:.2} |",
+                op.variants[0].format.as_str(),
+                r.sharp.median_ms,
+                r.sharp.bytes[0],
+                r.sharp.scores[0]
             );
         }
     }
@@ -594,14 +591,15 @@ fn process_figures(args: &Args, inputs: &[Input]) -> Result<String, String> {
         cs.push(process::cold_start(&mut theirs)?);
     }
     let (mi, ms) = (median(ci), median(cs));
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "Cold start, exec → first `GET /2018-06-01/runtime/invocation/next` (median of 10, interleaved):\n\n\
          | handler | ms |\n|---|---:|\n\
          | transform (Rust, release) | {mi:.1} (goal ≤ 15: {}) |\n\
          | Node {} + sharp + AWS SDK v3 S3 client | {ms:.1} |\n",
         if mi <= 15.0 { "met" } else { "NOT met" },
         node_version()
-    ));
+    );
     Ok(out)
 }
 
