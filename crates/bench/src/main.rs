@@ -187,6 +187,18 @@ fn run_imgfront(
     Ok((ms, outputs))
 }
 
+/// Runs imgfront's side and sharp's, imgfront first on even repetitions and sharp first on
+/// odd ones, so neither side always inherits a warm cache.
+fn in_turn<A, B>(rep: usize, ours: impl FnOnce() -> A, theirs: impl FnOnce() -> B) -> (A, B) {
+    if rep.is_multiple_of(2) {
+        let a = ours();
+        (a, theirs())
+    } else {
+        let b = theirs();
+        (ours(), b)
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -295,18 +307,11 @@ fn run(args: &Args) -> Result<(), String> {
                 let (ours, theirs, settings) = &prepared[o];
                 let dir_i = output_dir(&args.out, &input.name, op.name, "imgfront");
                 let dir_s = output_dir(&args.out, &input.name, op.name, "sharp");
-                // Alternate who goes first so neither side always inherits a warm cache.
-                let imgfront_first = rep % 2 == 0;
-                let go_sharp = |sharp: &mut sharp::Sharp| {
-                    sharp.run(&input.path, theirs, save.then_some(dir_s.as_path()))
-                };
-                let (ours_result, theirs_result) = if imgfront_first {
-                    let a = run_imgfront(input, ours, settings);
-                    (a, go_sharp(&mut sharp))
-                } else {
-                    let b = go_sharp(&mut sharp);
-                    (run_imgfront(input, ours, settings), b)
-                };
+                let (ours_result, theirs_result) = in_turn(
+                    rep,
+                    || run_imgfront(input, ours, settings),
+                    || sharp.run(&input.path, theirs, save.then_some(dir_s.as_path())),
+                );
                 let (ms_i, outs) = ours_result
                     .map_err(|e| format!("imgfront, {} on {}: {e}", op.name, input.name))?;
                 let reply = theirs_result?;
@@ -629,13 +634,12 @@ fn whole_process(
     ];
     let node = Path::new("node");
     for rep in 0..args.reps.max(1) + 1 {
-        let (a, b) = if rep % 2 == 0 {
-            let a = process::measure(&imgfront, &ours)?;
-            (a, process::measure(node, &theirs)?)
-        } else {
-            let b = process::measure(node, &theirs)?;
-            (process::measure(&imgfront, &ours)?, b)
-        };
+        let (a, b) = in_turn(
+            rep,
+            || process::measure(&imgfront, &ours),
+            || process::measure(node, &theirs),
+        );
+        let (a, b) = (a?, b?);
         if rep > 0 {
             ri.push(a);
             rs.push(b);
@@ -647,7 +651,6 @@ fn whole_process(
     let (rss_i, rss_s) = (rss(&ri), rss(&rs));
     let bytes = std::fs::read(whole).map_err(|e| e.to_string())?;
     let h = probe::header(probe::SourceFormat::Jpeg, &bytes).map_err(|e| e.to_string())?;
-    let progressive = is_progressive_jpeg(&bytes);
     Ok(format!(
         "Whole process, {} ({}x{}, {:.1} MP, {}) → w=640 WebP q80 (median of {} runs, interleaved):\n\n\
          | command | peak RSS MiB | wall ms |\n|---|---:|---:|\n\
@@ -661,7 +664,7 @@ fn whole_process(
         h.width,
         h.height,
         f64::from(h.width) * f64::from(h.height) / 1e6,
-        if progressive {
+        if h.progressive {
             "progressive"
         } else {
             "baseline"
@@ -677,27 +680,6 @@ fn whole_process(
         },
         wall(&ri) / wall(&rs)
     ))
-}
-
-/// Whether a JPEG's frame is progressive (SOF2): libjpeg must then hold every DCT
-/// coefficient of the image at once, whatever the output size.
-fn is_progressive_jpeg(bytes: &[u8]) -> bool {
-    let mut i = 2;
-    while i + 4 <= bytes.len() {
-        if bytes[i] != 0xFF {
-            return false;
-        }
-        let marker = bytes[i + 1];
-        if matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE) {
-            return true;
-        }
-        if matches!(marker, 0xC0 | 0xC1 | 0xC3 | 0xDA) {
-            return false;
-        }
-        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        i += 2 + len;
-    }
-    false
 }
 
 fn node_version() -> String {

@@ -70,7 +70,7 @@ struct Job<'a> {
 impl Job<'_> {
     /// Decoded pixels per pixel of a source of size `source` on each axis: exact when the
     /// decode step recorded it, else the size ratio (a whole-pixel decode, or SVG rendered at
-    /// size). Recorded scales are uniform or already upright, so orientation never swaps them.
+    /// size). `orient` swaps a recorded scale when it transposes the picture.
     fn decoded_scale(&self, source: (u32, u32)) -> (f64, f64) {
         if let Some(s) = self.decode_scale {
             return s;

@@ -40,6 +40,9 @@ pub struct Header {
     pub icc: Option<Vec<u8>>,
     /// JPEG with an Adobe APP14 marker: CMYK samples are stored inverted.
     pub adobe: bool,
+    /// A progressive JPEG: libjpeg holds every DCT coefficient of it at once, whatever the
+    /// output size, so its decode memory scales with the source.
+    pub progressive: bool,
 }
 
 /// Identifies the format from magic bytes.
@@ -153,6 +156,7 @@ fn jpeg(b: &[u8]) -> Result<Header, EngineError> {
         let body = b.get(i + 4..i + 2 + len).ok_or_else(|| truncated("JPEG"))?;
         match marker {
             0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
+                h.progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
                 h.height = u32::from(be16(body, 1).ok_or_else(|| truncated("JPEG"))?);
                 h.width = u32::from(be16(body, 3).ok_or_else(|| truncated("JPEG"))?);
             }
@@ -405,6 +409,26 @@ mod tests {
         let be = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x03\0\0";
         assert_eq!(exif_orientation(be), Some(3));
         assert_eq!(exif_orientation(b"MM\0*\xff\xff\xff\xff"), None);
+    }
+
+    #[test]
+    fn jpeg_frame_type_marks_progressive() {
+        let jpeg = |sof: u8| {
+            let mut b = vec![
+                0xFF, 0xD8, 0xFF, sof, 0x00, 0x11, 8, 0x00, 0x10, 0x00, 0x20, 3,
+            ];
+            b.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+            b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02]);
+            b
+        };
+        let p = header(SourceFormat::Jpeg, &jpeg(0xC2)).expect("progressive header");
+        assert!(p.progressive);
+        assert_eq!((p.width, p.height), (32, 16));
+        assert!(
+            !header(SourceFormat::Jpeg, &jpeg(0xC0))
+                .expect("baseline")
+                .progressive
+        );
     }
 
     #[test]
