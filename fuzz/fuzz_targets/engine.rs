@@ -3,20 +3,45 @@
 //! that).
 #![no_main]
 
-use imgfront_engine::{Settings, transform};
+use imgfront_engine::{Settings, transform, transform_many};
 use imgfront_spec::{Config, Key, Ops, Spec};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 
 static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
-static OPS: LazyLock<Ops> = LazyLock::new(|| {
+
+/// Renders that between them reach every encoder, the YCbCr fast path (JPEG and WebP from a
+/// JPEG), smart crop, padding and effects. The input's length picks one, so the bytes
+/// themselves stay an unmodified image for the seeds.
+static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
     let key = Key::from_decoded(&CONFIG, "demo/fuzz").expect("key");
-    Spec::from_key_and_query(&CONFIG, key, "w=64&h=64&fit=cover&fmt=png")
-        .expect("ops")
-        .ops
+    [
+        "w=64&h=64&fit=cover&fmt=png",
+        "w=48&fmt=jpeg",
+        "w=40&h=40&fit=cover&pos=top&fmt=webp",
+        "w=32&h=32&fit=cover&pos=attention&fmt=gif",
+        "w=40&h=30&fit=contain&bg=ff0000&blur=1&fmt=jpeg",
+        "w=16&rot=90&flip=h&sharpen=1&fmt=avif",
+    ]
+    .iter()
+    .map(|q| {
+        Spec::from_key_and_query(&CONFIG, key.clone(), q)
+            .expect("ops")
+            .ops
+    })
+    .collect()
 });
 static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::request(&CONFIG));
 
 fuzz_target!(|data: &[u8]| {
-    let _ = transform(data, &OPS, &SETTINGS);
+    let pick = data.len() % (OPS.len() + 1);
+    match OPS.get(pick) {
+        Some(ops) => {
+            let _ = transform(data, ops, &SETTINGS);
+        }
+        // The fan-out: one decode shared by several renders.
+        None => {
+            let _ = transform_many(data, &OPS[..3], &SETTINGS);
+        }
+    }
 });

@@ -11,6 +11,7 @@ mod error;
 pub mod geometry;
 pub mod orient;
 mod pipeline;
+pub mod planar;
 pub mod probe;
 pub mod raster;
 pub mod resize;
@@ -33,6 +34,9 @@ pub struct Settings {
     pub max_height: u32,
     pub default_quality: DefaultQuality,
     pub encoder: EncoderSettings,
+    /// Keep YCbCr JPEGs in YCbCr from decode to a JPEG or WebP encode when no step needs RGB
+    /// ([`planar`]). On by default; off only to compare against the RGB path.
+    pub ycc_fast_path: bool,
 }
 
 impl Settings {
@@ -44,6 +48,7 @@ impl Settings {
             max_height: config.limits.max_height,
             default_quality: config.quality.default.clone(),
             encoder,
+            ycc_fast_path: true,
         }
     }
 

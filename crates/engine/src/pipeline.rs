@@ -12,6 +12,7 @@ use imgfront_spec::{Fit, Format, Ops, Orientation};
 use crate::decode;
 use crate::error::{EngineError, undecodable};
 use crate::geometry::{self, Plan};
+use crate::planar::{self, Ycc};
 use crate::probe::{self, Header, SourceFormat};
 use crate::raster::{Picture, Raster};
 use crate::resize::{self, Region};
@@ -64,6 +65,10 @@ struct Job<'a> {
     /// Decoded pixels per source pixel, when the decoder says so exactly: a JPEG decoded at
     /// 1/4 rounds 2725 px up to 682, whose last column is only a quarter image.
     decode_scale: Option<(f64, f64)>,
+    /// A JPEG on the YCbCr fast path holds its planes here instead of `picture`.
+    ycc: Option<Ycc>,
+    /// Single renders may take the YCbCr path; a fan-out shares one RGB decode.
+    allow_planar: bool,
     bytes: Vec<u8>,
 }
 
@@ -75,14 +80,34 @@ impl Job<'_> {
         if let Some(s) = self.decode_scale {
             return s;
         }
-        let (pw, ph) = (
-            f64::from(self.picture.width()),
-            f64::from(self.picture.height()),
-        );
+        let (pw, ph) = self.size();
+        let (pw, ph) = (f64::from(pw), f64::from(ph));
         (
             pw / f64::from(source.0.max(1)),
             ph / f64::from(source.1.max(1)),
         )
+    }
+
+    /// The current pixel size, on either path.
+    fn size(&self) -> (u32, u32) {
+        match &self.ycc {
+            Some(ycc) => (ycc.width(), ycc.height()),
+            None => (self.picture.width(), self.picture.height()),
+        }
+    }
+
+    /// Whether no step of this render needs RGB pixels, so a YCbCr JPEG can stay in YCbCr
+    /// from decode to encode.
+    fn planar_eligible(&self, plan: &Plan) -> bool {
+        self.allow_planar
+            && matches!(self.output_format, Format::Jpeg | Format::Webp)
+            && self.header.icc.is_none()
+            && !self.header.adobe
+            && self.orientation.is_identity()
+            && self.ops.blur().is_none()
+            && self.ops.sharpen().is_none()
+            && plan.canvas.is_none()
+            && (self.ops.fit() != Fit::Cover || self.ops.position().anchor().is_some())
     }
 
     /// Moves the picture out, for steps that rebuild every frame.
@@ -116,6 +141,8 @@ impl<'a> Job<'a> {
             },
             icc_applied: false,
             decode_scale: None,
+            ycc: None,
+            allow_planar: false,
             bytes: Vec::new(),
         }
     }
@@ -146,10 +173,15 @@ impl<'a> Job<'a> {
     }
 
     fn output(self, timings: Vec<(&'static str, std::time::Duration)>) -> Output {
+        let (width, height) = self.size();
         Output {
-            width: self.picture.width(),
-            height: self.picture.height(),
-            frames: self.picture.frames.len(),
+            width,
+            height,
+            frames: if self.ycc.is_some() {
+                1
+            } else {
+                self.picture.frames.len()
+            },
             format: self.output_format,
             bytes: self.bytes,
             timings,
@@ -160,6 +192,7 @@ impl<'a> Job<'a> {
 /// Runs every step for one variant.
 pub fn run(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
     let mut job = Job::new(input, ops, settings);
+    job.allow_planar = settings.ycc_fast_path;
     let mut timings = Vec::with_capacity(STEPS.len());
     job.run(STEPS, &mut timings)?;
     Ok(job.output(timings))
@@ -341,9 +374,17 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
     let picture = match job.format {
         Some(SourceFormat::Jpeg) => {
             let numerator = decode::jpeg::shrink_numerator(plan.scale_x.max(plan.scale_y));
+            let scale = f64::from(numerator) / 8.0;
+            if job.planar_eligible(&plan)
+                && let Some(ycc) = planar::decode_jpeg(job.input, numerator)?
+            {
+                job.ycc = Some(ycc);
+                job.decode_scale = Some((scale, scale));
+                return Ok(());
+            }
             let (raster, applied) = decode::jpeg::decode(job.input, &job.header, numerator)?;
             job.icc_applied = applied;
-            job.decode_scale = Some((f64::from(numerator) / 8.0, f64::from(numerator) / 8.0));
+            job.decode_scale = Some((scale, scale));
             Picture::still(raster)
         }
         Some(SourceFormat::Png) => {
@@ -417,10 +458,8 @@ fn crop_and_resize(job: &mut Job) -> Result<(), EngineError> {
     let plan = job
         .plan
         .ok_or_else(|| EngineError::Internal("resize before plan".into()))?;
-    let (dw, dh) = (
-        f64::from(job.picture.width()),
-        f64::from(job.picture.height()),
-    );
+    let (dw, dh) = job.size();
+    let (dw, dh) = (f64::from(dw), f64::from(dh));
     // Decoded pixels per upright source pixel: JPEG may have shrunk on load, SVG rendered at size.
     let (rx, ry) = job.decoded_scale(job.upright);
     let (rw, rh) = (plan.region_w * rx, plan.region_h * ry);
@@ -435,6 +474,10 @@ fn crop_and_resize(job: &mut Job) -> Result<(), EngineError> {
     };
     let region = Region { x, y, w: rw, h: rh };
     let (ow, oh) = (plan.out_w, plan.out_h);
+    if let Some(ycc) = &job.ycc {
+        job.ycc = Some(ycc.resize(region, ow, oh)?);
+        return Ok(());
+    }
     job.picture = job
         .take_picture()
         .map(|r| resize::resize(&r, region, ow, oh))?;
@@ -489,6 +532,13 @@ fn encode(job: &mut Job) -> Result<(), EngineError> {
         Format::Avif => s.default_quality.avif,
         Format::Png | Format::Gif => 100,
     });
+    if let Some(ycc) = &job.ycc {
+        job.bytes = match job.output_format {
+            Format::Webp => planar::encode_webp(ycc, quality, s.encoder.webp_method)?,
+            _ => planar::encode_jpeg(ycc, quality, s.encoder.jpeg_progressive)?,
+        };
+        return Ok(());
+    }
     if !job.output_format.supports_animation() {
         job.picture.frames.truncate(1);
     }

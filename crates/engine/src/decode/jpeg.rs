@@ -63,7 +63,7 @@ pub fn decode(bytes: &[u8], header: &Header, numerator: u8) -> Result<(Raster, b
 
 /// libjpeg's handlers, except that running out of data is fatal: libjpeg would otherwise pad a
 /// truncated file with grey and report success.
-fn strict_errors() -> jpeg_error_mgr {
+pub(crate) fn strict_errors() -> jpeg_error_mgr {
     // SAFETY: jpeg_error_mgr is plain C data; jpeg_std_error fills in every field.
     let mut err: jpeg_error_mgr = unsafe { std::mem::zeroed() };
     unsafe { jpeg_std_error(&mut err) };

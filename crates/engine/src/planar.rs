@@ -1,0 +1,388 @@
+//! The YCbCr fast path for JPEG sources: decode the raw Y, Cb and Cr planes (no upsampling, no
+//! colour conversion), resize each plane, and hand the planes straight to an encoder that takes
+//! YCbCr (JPEG raw data, WebP's YUV 4:2:0 picture). It skips four full-image passes of the RGB
+//! path (chroma upsampling, YCbCr→RGB, RGB→YCbCr, chroma downsampling) and resizes chroma at
+//! chroma resolution. The pipeline takes it only when no step needs RGB pixels.
+
+use std::panic::AssertUnwindSafe;
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use mozjpeg::{ColorSpace, Compress};
+use mozjpeg_sys::{
+    J_COLOR_SPACE, JSAMPROW_MUT, boolean, jpeg_decompress_struct, jpeg_destroy_decompress,
+    jpeg_finish_decompress, jpeg_mem_src, jpeg_read_header, jpeg_read_raw_data,
+    jpeg_start_decompress,
+};
+
+use crate::error::{EngineError, internal};
+use crate::resize::Region;
+
+/// One 8-bit plane, rows packed without padding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plane {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+impl Plane {
+    fn row(&self, y: usize) -> &[u8] {
+        let w = self.width as usize;
+        &self.data[y * w..(y + 1) * w]
+    }
+
+    /// The plane grown to `size` by repeating its last column and row.
+    fn padded_to(self, (w, h): (u32, u32)) -> Plane {
+        if (w, h) == (self.width, self.height) {
+            return self;
+        }
+        Plane {
+            width: w,
+            height: h,
+            data: self.padded(w as usize, h as usize),
+        }
+    }
+
+    /// A copy `stride` wide and `rows` high, the edges repeated: libjpeg and libwebp read whole
+    /// blocks past the image edge.
+    fn padded(&self, stride: usize, rows: usize) -> Vec<u8> {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let mut out = Vec::with_capacity(stride * rows);
+        for y in 0..rows {
+            let row = self.row(y.min(h.saturating_sub(1)));
+            out.extend_from_slice(&row[..w.min(stride)]);
+            let last = row.last().copied().unwrap_or(0);
+            out.resize(out.len() + stride.saturating_sub(w), last);
+        }
+        out
+    }
+}
+
+/// Y, Cb and Cr of one picture. `Y` is the picture's size; the chroma planes may be smaller.
+#[derive(Clone, Debug)]
+pub struct Ycc {
+    pub planes: [Plane; 3],
+    /// Samples per Y pixel of each plane, across and down (0.5 for 4:2:0 chroma).
+    pub factors: [(f64, f64); 3],
+}
+
+impl Ycc {
+    pub fn width(&self) -> u32 {
+        self.planes[0].width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.planes[0].height
+    }
+
+    /// Resizes `region` (in Y pixels) to `w`×`h`, with chroma planes at half that size each way
+    /// (4:2:0, what both YCbCr encoders take). Each plane resamples exactly its own share of the
+    /// region, by its sampling factor, so chroma stays sited on luma at any size.
+    pub fn resize(&self, region: Region, w: u32, h: u32) -> Result<Ycc, EngineError> {
+        let chroma = (w.div_ceil(2), h.div_ceil(2));
+        let mut resizer = Resizer::new();
+        let mut one = |i: usize, (ow, oh): (u32, u32), (gx, gy): (f64, f64)| {
+            let p = &self.planes[i];
+            let (fx, fy) = self.factors[i];
+            let x = region.x * fx;
+            let y = region.y * fy;
+            // Output samples per luma pixel (gx) differ from the source's (fx); an odd-sized
+            // 4:2:0 output's last chroma sample reaches half a sample past the picture.
+            let rw = f64::from(ow) / gx * region.w / f64::from(w) * fx;
+            let rh = f64::from(oh) / gy * region.h / f64::from(h) * fy;
+            if (x, y, rw, rh) == (0.0, 0.0, f64::from(p.width), f64::from(p.height))
+                && (ow, oh) == (p.width, p.height)
+            {
+                return Ok::<_, EngineError>(p.clone());
+            }
+            let need = (
+                ((x + rw).ceil() as u32).max(p.width),
+                ((y + rh).ceil() as u32).max(p.height),
+            );
+            let grown;
+            let p = if need == (p.width, p.height) {
+                p
+            } else {
+                grown = p.clone().padded_to(need);
+                &grown
+            };
+            let src = ImageRef::new(p.width, p.height, &p.data, PixelType::U8).map_err(internal)?;
+            let mut dst = Image::new(ow, oh, PixelType::U8);
+            let options = ResizeOptions::new()
+                .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+                .crop(x, y, rw, rh);
+            resizer.resize(&src, &mut dst, &options).map_err(internal)?;
+            Ok(Plane {
+                width: ow,
+                height: oh,
+                data: dst.into_vec(),
+            })
+        };
+        Ok(Ycc {
+            planes: [
+                one(0, (w, h), (1.0, 1.0))?,
+                one(1, chroma, (0.5, 0.5))?,
+                one(2, chroma, (0.5, 0.5))?,
+            ],
+            factors: [(1.0, 1.0), (0.5, 0.5), (0.5, 0.5)],
+        })
+    }
+}
+
+/// Decodes the raw planes at `numerator`/8 of full size, or `None` when the JPEG is not
+/// three-component YCbCr (grey, CMYK and RGB JPEGs take the RGB path).
+pub fn decode_jpeg(bytes: &[u8], numerator: u8) -> Result<Option<Ycc>, EngineError> {
+    // SAFETY: the struct is zeroed C data that jpeg_create_decompress initialises; `Session`
+    // destroys it on every exit, including an unwind out of the error handler.
+    let mut err = crate::decode::jpeg::strict_errors();
+    let mut session = Session(unsafe { std::mem::zeroed() });
+    let c = &mut session.0;
+    c.common.err = &mut err;
+    unsafe {
+        mozjpeg_sys::jpeg_create_decompress(&mut *c);
+        jpeg_mem_src(c, bytes.as_ptr(), bytes.len() as _);
+        jpeg_read_header(c, boolean::from(true));
+    }
+    if c.num_components != 3 || c.jpeg_color_space != J_COLOR_SPACE::JCS_YCbCr {
+        return Ok(None);
+    }
+    // Y at the highest sampling, both chroma planes alike, at most 2×2: 4:4:4, 4:2:2, 4:4:0
+    // and 4:2:0. Anything more exotic takes the RGB path.
+    let sampling: Vec<(i32, i32)> = comps(c)
+        .iter()
+        .map(|p| (p.h_samp_factor, p.v_samp_factor))
+        .collect();
+    let (luma, cb, cr) = (sampling[0], sampling[1], sampling[2]);
+    if cb != cr
+        || luma.0 > 2
+        || luma.1 > 2
+        || cb.0 > luma.0
+        || cb.1 > luma.1
+        || luma.0 % cb.0 != 0
+        || luma.1 % cb.1 != 0
+    {
+        return Ok(None);
+    }
+    c.raw_data_out = boolean::from(true);
+    c.scale_num = u32::from(numerator);
+    c.scale_denom = 8;
+    unsafe { jpeg_start_decompress(c) };
+    let min = usize::from(numerator);
+    let (width, height) = (c.image_width as usize, c.image_height as usize);
+    let lines = c.max_v_samp_factor as usize * min;
+    let comps = unsafe { std::slice::from_raw_parts(c.comp_info, 3) };
+    // libjpeg scales subsampled components up in the IDCT where it can (jdmaster.c); these
+    // are its sizes, which the raw data follows.
+    let layout: Vec<Layout> = comps
+        .iter()
+        .map(|comp| {
+            let (h, v) = (comp.h_samp_factor as usize, comp.v_samp_factor as usize);
+            let (mh, mv) = (c.max_h_samp_factor as usize, c.max_v_samp_factor as usize);
+            let mut size = min;
+            while size < 8 && (mh * min) % (h * size * 2) == 0 && (mv * min) % (v * size * 2) == 0 {
+                size *= 2;
+            }
+            let w = (width * h * size).div_ceil(mh * 8);
+            let ht = (height * v * size).div_ceil(mv * 8);
+            Layout {
+                width: w,
+                height: ht,
+                stride: comp.width_in_blocks as usize * size,
+                rows: v * size,
+                factor: (
+                    (h * size) as f64 / (mh * min) as f64,
+                    (v * size) as f64 / (mv * min) as f64,
+                ),
+            }
+        })
+        .collect();
+    let imcu_rows = (c.output_height as usize).div_ceil(lines);
+    let mut buffers: Vec<Vec<u8>> = layout
+        .iter()
+        .map(|l| vec![0u8; l.stride * l.rows * imcu_rows])
+        .collect();
+    for r in 0..imcu_rows {
+        let mut rows: [[JSAMPROW_MUT; 32]; 3] = [[std::ptr::null_mut(); 32]; 3];
+        for (ci, l) in layout.iter().enumerate() {
+            let (stride, per) = (l.stride, l.rows);
+            if per > 32 {
+                return Err(internal("JPEG: unexpected sampling"));
+            }
+            for (i, slot) in rows[ci].iter_mut().take(per).enumerate() {
+                let offset = (r * per + i) * stride;
+                *slot = buffers[ci][offset..].as_mut_ptr();
+            }
+        }
+        let mut planes = [
+            rows[0].as_mut_ptr(),
+            rows[1].as_mut_ptr(),
+            rows[2].as_mut_ptr(),
+        ];
+        let read = unsafe { jpeg_read_raw_data(c, planes.as_mut_ptr(), lines as u32) };
+        if read == 0 {
+            return Err(crate::error::undecodable(
+                "JPEG data ends early (truncated file)",
+            ));
+        }
+    }
+    unsafe { jpeg_finish_decompress(c) };
+    let planes = layout
+        .iter()
+        .zip(buffers)
+        .map(|(l, buf)| Plane {
+            width: l.width as u32,
+            height: l.height as u32,
+            data: buf
+                .chunks_exact(l.stride.max(1))
+                .take(l.height)
+                .flat_map(|row| &row[..l.width])
+                .copied()
+                .collect(),
+        })
+        .collect::<Vec<_>>();
+    let planes: [Plane; 3] = planes
+        .try_into()
+        .map_err(|_| internal("JPEG: three planes expected"))?;
+    let factors = [layout[0].factor, layout[1].factor, layout[2].factor];
+    Ok(Some(Ycc { planes, factors }))
+}
+
+/// Where libjpeg puts one component's raw rows.
+struct Layout {
+    width: usize,
+    height: usize,
+    stride: usize,
+    /// Rows per iMCU row.
+    rows: usize,
+    /// Samples per Y sample, across and down.
+    factor: (f64, f64),
+}
+
+/// Destroys the decompressor however the decode ends.
+struct Session(jpeg_decompress_struct);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // SAFETY: created by jpeg_create_decompress before any early return.
+        unsafe { jpeg_destroy_decompress(&mut self.0) };
+    }
+}
+
+fn comps(c: &jpeg_decompress_struct) -> &[mozjpeg_sys::jpeg_component_info] {
+    // SAFETY: after jpeg_read_header, comp_info holds num_components entries.
+    unsafe { std::slice::from_raw_parts(c.comp_info, c.num_components.max(0) as usize) }
+}
+
+/// Baseline JPEG from 4:2:0 planes with mozjpeg's fastest settings and optimised Huffman
+/// tables (the request encoder), or progressive + trellis.
+pub fn encode_jpeg(ycc: &Ycc, quality: u8, progressive: bool) -> Result<Vec<u8>, EngineError> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut c = Compress::new(ColorSpace::JCS_YCbCr);
+        if !progressive {
+            c.set_fastest_defaults();
+            c.set_optimize_coding(true);
+        }
+        c.set_size(ycc.width() as usize, ycc.height() as usize);
+        c.set_quality(f32::from(quality));
+        c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+        c.set_raw_data_in(true);
+        let mut started = c.start_compress(Vec::new())?;
+        let padded: Vec<Vec<u8>> = started
+            .components()
+            .iter()
+            .zip(&ycc.planes)
+            .map(|(comp, plane)| {
+                let stride = comp.width_in_blocks as usize * 8;
+                let rows = comp.height_in_blocks as usize * 8;
+                plane.padded(stride, rows)
+            })
+            .collect();
+        let refs: Vec<&[u8]> = padded.iter().map(Vec::as_slice).collect();
+        if !started.write_raw_data(&refs) {
+            return Err(std::io::Error::other("raw write suspended"));
+        }
+        started.finish()
+    }))
+    .map_err(|_| internal("JPEG encoder failed"))?
+    .map_err(internal)
+}
+
+/// Lossy WebP from 4:2:0 planes: libwebp's own input format, so it converts nothing.
+pub fn encode_webp(ycc: &Ycc, quality: u8, method: u8) -> Result<Vec<u8>, EngineError> {
+    use libwebp_sys as w;
+    let (width, height) = (ycc.width(), ycc.height());
+    let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+    if ycc.planes[1].width != cw || ycc.planes[1].height != ch {
+        return Err(internal("WebP: chroma planes must be 4:2:0"));
+    }
+    // JPEG's YCbCr is full range; WebP's (BT.601 as in VP8) is limited: Y 16–235, chroma 16–240.
+    let luma = studio_range(&ycc.planes[0].data, 219);
+    let cb = studio_range(&ycc.planes[1].data, 224);
+    let cr = studio_range(&ycc.planes[2].data, 224);
+    let mut config = w::WebPConfig::new().map_err(|_| internal("WebP config init failed"))?;
+    config.quality = f32::from(quality);
+    config.method = i32::from(method);
+    config.thread_level = 0;
+    let mut picture = w::WebPPicture::new().map_err(|_| internal("WebP picture init failed"))?;
+    picture.use_argb = 0;
+    picture.colorspace = w::WebPEncCSP::WEBP_YUV420;
+    picture.width = width as i32;
+    picture.height = height as i32;
+    picture.y = luma.as_ptr().cast_mut();
+    picture.u = cb.as_ptr().cast_mut();
+    picture.v = cr.as_ptr().cast_mut();
+    picture.y_stride = width as i32;
+    picture.uv_stride = cw as i32;
+    let mut writer = std::mem::MaybeUninit::<w::WebPMemoryWriter>::uninit();
+    // SAFETY: the planes outlive the call and are exactly the strides given; libwebp only reads
+    // them. The writer is initialised before use and cleared after.
+    unsafe {
+        w::WebPMemoryWriterInit(writer.as_mut_ptr());
+        picture.writer = Some(w::WebPMemoryWrite);
+        picture.custom_ptr = writer.as_mut_ptr().cast();
+        let ok = w::WebPEncode(&config, &mut picture);
+        let mut writer = writer.assume_init();
+        let bytes = if writer.mem.is_null() {
+            Vec::new()
+        } else {
+            std::slice::from_raw_parts(writer.mem, writer.size).to_vec()
+        };
+        w::WebPMemoryWriterClear(&mut writer);
+        w::WebPPictureFree(&mut picture);
+        if ok == 0 {
+            return Err(internal(format!("WebP: error {:?}", picture.error_code)));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Maps full-range samples (0–255) onto `span` levels: 16 + v·span/255 for luma (span 219),
+/// 128 + (v − 128)·span/255 for chroma (span 224); both fix 128 ↦ 128 only for chroma.
+fn studio_range(plane: &[u8], span: u32) -> Vec<u8> {
+    let lut: [u8; 256] = std::array::from_fn(|v| {
+        let v = v as i32;
+        let mapped = if span == 219 {
+            16 + (v * 219 + 127) / 255
+        } else {
+            128 + ((v - 128) * 224 + if v >= 128 { 127 } else { -127 }) / 255
+        };
+        mapped.clamp(0, 255) as u8
+    });
+    plane.iter().map(|&v| lut[usize::from(v)]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Plane;
+
+    #[test]
+    fn padding_repeats_the_edges() {
+        let p = Plane {
+            width: 2,
+            height: 2,
+            data: vec![1, 2, 3, 4],
+        };
+        assert_eq!(p.padded(4, 3), vec![1, 2, 2, 2, 3, 4, 4, 4, 3, 4, 4, 4]);
+    }
+}

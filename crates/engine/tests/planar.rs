@@ -1,0 +1,164 @@
+//! The YCbCr fast path must give what the RGB path gives: same size, nearly the same pixels,
+//! for every chroma layout, odd sizes, crops, progressive sources and both YCbCr encoders.
+
+use imgfront_engine::{Output, Settings, transform};
+use imgfront_spec::{Config, Key, Ops, Spec};
+use mozjpeg::{ColorSpace, Compress};
+
+fn ops(c: &Config, q: &str) -> Ops {
+    let key = Key::from_decoded(c, "demo/x").expect("key");
+    Spec::from_key_and_query(c, key, q).expect("query").ops
+}
+
+fn corpus(name: &str) -> Vec<u8> {
+    let dir = std::env::var("IMGFRONT_CORPUS")
+        .unwrap_or_else(|_| format!("{}/../../../shared/corpus", env!("CARGO_MANIFEST_DIR")));
+    std::fs::read(format!("{dir}/{name}")).expect("corpus file")
+}
+
+/// A textured RGB picture: gradients plus a diagonal pattern, so chroma and luma both matter.
+fn picture(w: usize, h: usize) -> Vec<u8> {
+    (0..h)
+        .flat_map(|y| {
+            (0..w).flat_map(move |x| {
+                let stripe = if (x + y) / 7 % 2 == 0 { 40 } else { 0 };
+                [
+                    (x * 255 / w) as u8,
+                    ((y * 255 / h) as u8).saturating_add(stripe),
+                    (((x ^ y) * 3) % 256) as u8,
+                ]
+            })
+        })
+        .collect()
+}
+
+/// A JPEG with chroma subsampled by `sampling` (pixels per chroma sample, e.g. (2, 1) = 4:2:2).
+fn jpeg(w: usize, h: usize, sampling: (u8, u8), progressive: bool) -> Vec<u8> {
+    let mut c = Compress::new(ColorSpace::JCS_RGB);
+    c.set_size(w, h);
+    c.set_quality(95.0);
+    c.set_chroma_sampling_pixel_sizes(sampling, sampling);
+    if progressive {
+        c.set_progressive_mode();
+    }
+    let mut s = c.start_compress(Vec::new()).expect("start");
+    s.write_scanlines(&picture(w, h)).expect("write");
+    s.finish().expect("finish")
+}
+
+/// Decoded RGB of an output, through the engine's own PNG path (never the fast path).
+fn rgb(c: &Config, out: &Output) -> Vec<u8> {
+    let png = transform(&out.bytes, &ops(c, "fmt=png"), &Settings::request(c)).expect("decode");
+    imgfront_engine::decode::png::decode(&png.bytes, 1 << 28)
+        .expect("png")
+        .0
+        .data
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(x.abs_diff(*y)))
+        .sum::<f64>()
+        / a.len() as f64
+}
+
+/// Runs `query` on both paths and scores each against the RGB path's lossless render of the
+/// same geometry: the fast path must be as faithful (it resamples chroma once instead of
+/// upsampling, resizing and subsampling it again).
+fn compare(name: &str, input: &[u8], query: &str) {
+    let c = Config::embedded();
+    let fast = Settings::request(&c);
+    let mut slow = fast.clone();
+    slow.ycc_fast_path = false;
+    let o = ops(&c, query);
+    let a = transform(input, &o, &fast).unwrap_or_else(|e| panic!("{name} {query}: {e}"));
+    let b = transform(input, &o, &slow).expect("RGB path");
+    assert_eq!(
+        (a.width, a.height, a.format),
+        (b.width, b.height, b.format),
+        "{name} {query}"
+    );
+    // Different paths, different bytes: proof the fast path ran.
+    assert_ne!(
+        a.bytes, b.bytes,
+        "{name} {query}: the fast path did not run"
+    );
+    let lossless = format!("{}&fmt=png", query.split("&fmt=").next().unwrap_or(query));
+    let reference = transform(input, &ops(&c, &lossless), &slow).expect("reference");
+    let reference = rgb(&c, &reference);
+    let (fast_err, rgb_err) = (
+        mean_abs_diff(&rgb(&c, &a), &reference),
+        mean_abs_diff(&rgb(&c, &b), &reference),
+    );
+    eprintln!("{name} {query}: fast path {fast_err:.2}, RGB path {rgb_err:.2}");
+    assert!(
+        fast_err <= rgb_err * 1.1 + 0.25,
+        "{name} {query}: fast path {fast_err:.2} vs RGB path {rgb_err:.2} from the reference"
+    );
+}
+
+#[test]
+fn every_chroma_layout_matches_the_rgb_path() {
+    for (label, sampling) in [
+        ("4:2:0", (2, 2)),
+        ("4:2:2", (2, 1)),
+        ("4:4:4", (1, 1)),
+        ("4:4:0", (1, 2)),
+    ] {
+        let input = jpeg(517, 333, sampling, false);
+        for query in [
+            "w=200&fmt=jpeg",
+            "w=301&fmt=jpeg",
+            "w=120&fmt=webp",
+            "w=499&fmt=webp",
+        ] {
+            compare(label, &input, query);
+        }
+    }
+}
+
+#[test]
+fn crops_shrink_on_load_and_progressive_sources_match() {
+    let progressive = jpeg(1601, 1203, (2, 2), true);
+    for query in [
+        "w=320&h=320&fit=cover&fmt=webp",
+        "w=300&h=200&fit=cover&pos=top&fmt=jpeg",
+        "w=100&fmt=jpeg",
+        "w=1280&fmt=jpeg",
+        "w=200&h=500&fit=fill&fmt=jpeg",
+    ] {
+        compare("progressive 1601x1203", &progressive, query);
+    }
+    let photo = corpus("2569067123_aca715a2ee_o.jpg");
+    for query in [
+        "w=640&fmt=jpeg",
+        "w=640&fmt=webp",
+        "w=1920&fmt=jpeg",
+        "w=320&h=320&fit=cover&fmt=webp",
+    ] {
+        compare("2569067123_aca715a2ee_o.jpg", &photo, query);
+    }
+}
+
+#[test]
+fn steps_that_need_rgb_keep_the_rgb_path() {
+    // Smart crop, effects, padding and orientation all read RGB: the two settings agree exactly.
+    let c = Config::embedded();
+    let input = jpeg(400, 300, (2, 2), false);
+    let mut slow = Settings::request(&c);
+    slow.ycc_fast_path = false;
+    for query in [
+        "w=100&h=100&fit=cover&pos=attention&fmt=jpeg",
+        "w=100&blur=2&fmt=jpeg",
+        "w=100&h=100&fit=contain&fmt=jpeg",
+        "w=100&rot=90&fmt=jpeg",
+        "w=100&fmt=png",
+    ] {
+        let o = ops(&c, query);
+        let a = transform(&input, &o, &Settings::request(&c)).expect("fast settings");
+        let b = transform(&input, &o, &slow).expect("slow settings");
+        assert_eq!(a.bytes, b.bytes, "{query}");
+    }
+}
