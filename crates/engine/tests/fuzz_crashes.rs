@@ -26,3 +26,32 @@ fn corrupt_grid_avif_that_aborted_rav1d_is_undecodable() {
         );
     }
 }
+
+#[test]
+fn avif_with_unread_meta_bytes_is_undecodable() {
+    for query in ["w=64&h=64&fit=cover&fmt=png", "w=48&fmt=jpeg"] {
+        let result = run("avif-parse-debug-assert.avif", query);
+        assert!(
+            matches!(result, Err(EngineError::Undecodable(_))),
+            "{query}: {:?}",
+            result.map(|o| (o.width, o.height))
+        );
+    }
+}
+
+#[test]
+fn animated_webp_with_a_corrupt_frame_ends_instead_of_hanging() {
+    // Before the fix this never returned (the decode loop retried the bad frame forever).
+    for query in [
+        "w=16&fmt=png",
+        "w=16&rot=90&flip=h&sharpen=1&fmt=avif",
+        "w=32&fmt=webp",
+    ] {
+        let result = run("webp-anim-corrupt-frame-hang.webp", query);
+        assert!(
+            matches!(&result, Err(EngineError::Undecodable(m)) if m.contains("frame")),
+            "{query}: {:?}",
+            result.map(|o| (o.width, o.height))
+        );
+    }
+}

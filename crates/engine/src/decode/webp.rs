@@ -1,6 +1,7 @@
 //! WebP through libwebp: lossy, lossless, alpha, and animations (composited by the demuxer).
 
-use webp::{AnimDecoder, BitstreamFeatures, Decoder};
+use libwebp_sys as w;
+use webp::{BitstreamFeatures, Decoder};
 
 use crate::error::{EngineError, undecodable};
 use crate::raster::{Frame, Picture, Raster};
@@ -9,28 +10,7 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, EngineError> {
     let features = BitstreamFeatures::new(bytes)
         .ok_or_else(|| undecodable("WebP: invalid bitstream header"))?;
     if features.has_animation() {
-        let anim = AnimDecoder::new(bytes)
-            .decode()
-            .map_err(|e| undecodable(format!("WebP animation: {e}")))?;
-        let mut frames = Vec::with_capacity(anim.len());
-        let mut last_ms = 0;
-        for i in 0..anim.len() {
-            let Some(f) = anim.get_frame(i) else { break };
-            let channels = if f.get_layout().is_alpha() { 4 } else { 3 };
-            let raster = Raster::new(f.width(), f.height(), channels, f.get_image().to_vec());
-            // Timestamps are end times; the delay is the gap to the previous one.
-            let end = f.get_time_ms();
-            frames.push(Frame {
-                raster,
-                delay_ms: u32::try_from(end - last_ms).unwrap_or(100).max(10),
-            });
-            last_ms = end;
-        }
-        if frames.is_empty() {
-            return Err(undecodable("WebP animation has no frames"));
-        }
-        let loop_count = u16::try_from(anim.loop_count).unwrap_or(0);
-        return Ok(Picture { frames, loop_count });
+        return decode_animation(bytes);
     }
     let image = Decoder::new(bytes)
         .decode()
@@ -42,4 +22,78 @@ pub fn decode(bytes: &[u8]) -> Result<Picture, EngineError> {
         channels,
         image.to_vec(),
     )))
+}
+
+/// Every frame of an animation, composited on the canvas by libwebp's animation decoder.
+///
+/// Our own loop rather than the `webp` crate's: that one retries a frame that fails to decode
+/// for as long as the decoder says more frames remain, which it does forever, so one corrupt
+/// frame (found by the engine fuzz target) hung the process. Here a bad frame ends the decode.
+fn decode_animation(bytes: &[u8]) -> Result<Picture, EngineError> {
+    // SAFETY: plain C structs initialised by libwebp; the decoder reads `bytes` only while
+    // `bytes` is borrowed here and is deleted by the guard on every exit; each frame buffer
+    // holds canvas_width × canvas_height RGBA pixels until the next GetNext call, and is copied
+    // before that.
+    unsafe {
+        let mut options: w::WebPAnimDecoderOptions = std::mem::zeroed();
+        if w::WebPAnimDecoderOptionsInitInternal(&mut options, w::WebPGetDemuxABIVersion()) == 0 {
+            return Err(undecodable("WebP animation: decoder options"));
+        }
+        options.color_mode = w::WEBP_CSP_MODE::MODE_RGBA;
+        options.use_threads = 0;
+        let data = w::WebPData {
+            bytes: bytes.as_ptr(),
+            size: bytes.len(),
+        };
+        let decoder = AnimDecoder(w::WebPAnimDecoderNewInternal(
+            &data,
+            &options,
+            w::WebPGetDemuxABIVersion(),
+        ));
+        if decoder.0.is_null() {
+            return Err(undecodable("WebP animation: invalid container"));
+        }
+        let mut info: w::WebPAnimInfo = std::mem::zeroed();
+        if w::WebPAnimDecoderGetInfo(decoder.0, &mut info) == 0 {
+            return Err(undecodable("WebP animation: no animation info"));
+        }
+        let (width, height) = (info.canvas_width, info.canvas_height);
+        let len = width as usize * height as usize * 4;
+        let mut frames = Vec::with_capacity(info.frame_count.min(1024) as usize);
+        let mut last_ms = 0;
+        while w::WebPAnimDecoderHasMoreFrames(decoder.0) > 0 {
+            let mut buf: *mut u8 = std::ptr::null_mut();
+            let mut end: std::os::raw::c_int = 0;
+            if w::WebPAnimDecoderGetNext(decoder.0, &mut buf, &mut end) == 0 || buf.is_null() {
+                return Err(undecodable(format!(
+                    "WebP animation: frame {} is corrupt",
+                    frames.len() + 1
+                )));
+            }
+            let pixels = std::slice::from_raw_parts(buf, len).to_vec();
+            // Timestamps are end times; the delay is the gap to the previous one.
+            frames.push(Frame {
+                raster: Raster::new(width, height, 4, pixels),
+                delay_ms: u32::try_from(end - last_ms).unwrap_or(100).max(10),
+            });
+            last_ms = end;
+        }
+        if frames.is_empty() {
+            return Err(undecodable("WebP animation has no frames"));
+        }
+        let loop_count = u16::try_from(info.loop_count).unwrap_or(0);
+        Ok(Picture { frames, loop_count })
+    }
+}
+
+/// Deletes the animation decoder however the decode ends.
+struct AnimDecoder(*mut w::WebPAnimDecoder);
+
+impl Drop for AnimDecoder {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: created by WebPAnimDecoderNewInternal and deleted only here.
+            unsafe { w::WebPAnimDecoderDelete(self.0) };
+        }
+    }
 }
