@@ -25,7 +25,33 @@ fn round(v: f64) -> u32 {
 }
 
 /// Computes the plan for an upright source of `sw`×`sh`. `enlarge` allows scales above 1 (SVG).
+/// No output side ever exceeds `max_w`×`max_h`: a width alone on a very tall source (or `outside`
+/// on an extreme aspect ratio) would otherwise ask for an output far beyond every limit, so the
+/// whole plan shrinks uniformly until it fits (the same region, fewer pixels).
 pub fn plan(sw: u32, sh: u32, ops: &Ops, max_w: u32, max_h: u32, enlarge: bool) -> Plan {
+    let p = unclamped(sw, sh, ops, max_w, max_h, enlarge);
+    let (w, h) = p.canvas.unwrap_or((p.out_w, p.out_h));
+    let k = (f64::from(max_w) / f64::from(w.max(p.out_w)))
+        .min(f64::from(max_h) / f64::from(h.max(p.out_h)));
+    if k >= 1.0 {
+        return p;
+    }
+    Plan {
+        out_w: round(f64::from(p.out_w) * k).min(max_w),
+        out_h: round(f64::from(p.out_h) * k).min(max_h),
+        canvas: p.canvas.map(|(w, h)| {
+            (
+                round(f64::from(w) * k).min(max_w),
+                round(f64::from(h) * k).min(max_h),
+            )
+        }),
+        scale_x: p.scale_x * k,
+        scale_y: p.scale_y * k,
+        ..p
+    }
+}
+
+fn unclamped(sw: u32, sh: u32, ops: &Ops, max_w: u32, max_h: u32, enlarge: bool) -> Plan {
     let (fw, fh) = (f64::from(sw), f64::from(sh));
     let cap = |s: f64| if enlarge { s } else { s.min(1.0) };
     let whole = |s: f64| Plan {
@@ -109,6 +135,28 @@ mod tests {
 
     fn dims(p: Plan) -> (u32, u32, Option<(u32, u32)>) {
         (p.out_w, p.out_h, p.canvas)
+    }
+
+    #[test]
+    fn no_output_side_exceeds_the_limits() {
+        // 18×196632 (3.5 MP, within the source limit) at w=16 would be 16×174784.
+        let p = plan(18, 196_632, &ops("w=16"), 4096, 4096, false);
+        assert!(p.out_h <= 4096 && p.out_w >= 1, "{p:?}");
+        assert_eq!(p.region_h, 196_632.0);
+        let p = plan(196_632, 18, &ops("h=16"), 4096, 4096, false);
+        assert!(p.out_w <= 4096, "{p:?}");
+        let p = plan(
+            100_000,
+            10,
+            &ops("w=4096&h=4096&fit=outside"),
+            4096,
+            4096,
+            false,
+        );
+        assert!(p.out_w <= 4096 && p.out_h <= 4096, "{p:?}");
+        // Scales follow the shrink, so shrink-on-load still decodes enough.
+        let p = plan(18, 196_632, &ops("w=16"), 4096, 4096, false);
+        assert!((f64::from(p.out_h) / 196_632.0 - p.scale_y).abs() < 1e-3);
     }
 
     #[test]
