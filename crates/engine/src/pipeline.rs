@@ -100,7 +100,7 @@ impl Job<'_> {
     /// from decode to encode.
     fn planar_eligible(&self, plan: &Plan) -> bool {
         self.allow_planar
-            && matches!(self.output_format, Format::Jpeg | Format::Webp)
+            && self.output_format == Format::Jpeg
             && self.header.icc.is_none()
             && !self.header.adobe
             && self.orientation.is_identity()
@@ -533,10 +533,7 @@ fn encode(job: &mut Job) -> Result<(), EngineError> {
         Format::Png | Format::Gif => 100,
     });
     if let Some(ycc) = &job.ycc {
-        job.bytes = match job.output_format {
-            Format::Webp => planar::encode_webp(ycc, quality, s.encoder.webp_method)?,
-            _ => planar::encode_jpeg(ycc, quality, s.encoder.jpeg_progressive)?,
-        };
+        job.bytes = planar::encode_jpeg(ycc, quality, s.encoder.jpeg_progressive)?;
         return Ok(());
     }
     if !job.output_format.supports_animation() {

@@ -1,8 +1,12 @@
-//! The YCbCr fast path for JPEG sources: decode the raw Y, Cb and Cr planes (no upsampling, no
-//! colour conversion), resize each plane, and hand the planes straight to an encoder that takes
-//! YCbCr (JPEG raw data, WebP's YUV 4:2:0 picture). It skips four full-image passes of the RGB
-//! path (chroma upsampling, YCbCr→RGB, RGB→YCbCr, chroma downsampling) and resizes chroma at
-//! chroma resolution. The pipeline takes it only when no step needs RGB pixels.
+//! The YCbCr fast path for JPEG → JPEG: decode the raw Y, Cb and Cr planes (no upsampling, no
+//! colour conversion), resize each plane, and hand the planes straight to mozjpeg's raw-data
+//! input. It skips four full-image passes of the RGB path (chroma upsampling, YCbCr→RGB,
+//! RGB→YCbCr, chroma downsampling) and resizes chroma at chroma resolution. The pipeline takes
+//! it only when no step needs RGB pixels.
+//!
+//! WebP output stays on the RGB path: fed these planes directly, libwebp wrote files 1–2%
+//! larger than from RGB (its own RGB→YUV averages chroma in linear light), which broke the
+//! bytes rule of the sharp benchmark on five photos.
 
 use std::panic::AssertUnwindSafe;
 
@@ -44,7 +48,7 @@ impl Plane {
         }
     }
 
-    /// A copy `stride` wide and `rows` high, the edges repeated: libjpeg and libwebp read whole
+    /// A copy `stride` wide and `rows` high, the edges repeated: libjpeg reads whole
     /// blocks past the image edge.
     fn padded(&self, stride: usize, rows: usize) -> Vec<u8> {
         let (w, h) = (self.width as usize, self.height as usize);
@@ -77,7 +81,7 @@ impl Ycc {
     }
 
     /// Resizes `region` (in Y pixels) to `w`×`h`, with chroma planes at half that size each way
-    /// (4:2:0, what both YCbCr encoders take). Each plane resamples exactly its own share of the
+    /// (4:2:0, what the JPEG encoder is given). Each plane resamples exactly its own share of the
     /// region, by its sampling factor, so chroma stays sited on luma at any size.
     pub fn resize(&self, region: Region, w: u32, h: u32) -> Result<Ycc, EngineError> {
         let chroma = (w.div_ceil(2), h.div_ceil(2));
@@ -306,70 +310,6 @@ pub fn encode_jpeg(ycc: &Ycc, quality: u8, progressive: bool) -> Result<Vec<u8>,
     }))
     .map_err(|_| internal("JPEG encoder failed"))?
     .map_err(internal)
-}
-
-/// Lossy WebP from 4:2:0 planes: libwebp's own input format, so it converts nothing.
-pub fn encode_webp(ycc: &Ycc, quality: u8, method: u8) -> Result<Vec<u8>, EngineError> {
-    use libwebp_sys as w;
-    let (width, height) = (ycc.width(), ycc.height());
-    let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
-    if ycc.planes[1].width != cw || ycc.planes[1].height != ch {
-        return Err(internal("WebP: chroma planes must be 4:2:0"));
-    }
-    // JPEG's YCbCr is full range; WebP's (BT.601 as in VP8) is limited: Y 16–235, chroma 16–240.
-    let luma = studio_range(&ycc.planes[0].data, 219);
-    let cb = studio_range(&ycc.planes[1].data, 224);
-    let cr = studio_range(&ycc.planes[2].data, 224);
-    let mut config = w::WebPConfig::new().map_err(|_| internal("WebP config init failed"))?;
-    config.quality = f32::from(quality);
-    config.method = i32::from(method);
-    config.thread_level = 0;
-    let mut picture = w::WebPPicture::new().map_err(|_| internal("WebP picture init failed"))?;
-    picture.use_argb = 0;
-    picture.colorspace = w::WebPEncCSP::WEBP_YUV420;
-    picture.width = width as i32;
-    picture.height = height as i32;
-    picture.y = luma.as_ptr().cast_mut();
-    picture.u = cb.as_ptr().cast_mut();
-    picture.v = cr.as_ptr().cast_mut();
-    picture.y_stride = width as i32;
-    picture.uv_stride = cw as i32;
-    let mut writer = std::mem::MaybeUninit::<w::WebPMemoryWriter>::uninit();
-    // SAFETY: the planes outlive the call and are exactly the strides given; libwebp only reads
-    // them. The writer is initialised before use and cleared after.
-    unsafe {
-        w::WebPMemoryWriterInit(writer.as_mut_ptr());
-        picture.writer = Some(w::WebPMemoryWrite);
-        picture.custom_ptr = writer.as_mut_ptr().cast();
-        let ok = w::WebPEncode(&config, &mut picture);
-        let mut writer = writer.assume_init();
-        let bytes = if writer.mem.is_null() {
-            Vec::new()
-        } else {
-            std::slice::from_raw_parts(writer.mem, writer.size).to_vec()
-        };
-        w::WebPMemoryWriterClear(&mut writer);
-        w::WebPPictureFree(&mut picture);
-        if ok == 0 {
-            return Err(internal(format!("WebP: error {:?}", picture.error_code)));
-        }
-        Ok(bytes)
-    }
-}
-
-/// Maps full-range samples (0–255) onto `span` levels: 16 + v·span/255 for luma (span 219),
-/// 128 + (v − 128)·span/255 for chroma (span 224); both fix 128 ↦ 128 only for chroma.
-fn studio_range(plane: &[u8], span: u32) -> Vec<u8> {
-    let lut: [u8; 256] = std::array::from_fn(|v| {
-        let v = v as i32;
-        let mapped = if span == 219 {
-            16 + (v * 219 + 127) / 255
-        } else {
-            128 + ((v - 128) * 224 + if v >= 128 { 127 } else { -127 }) / 255
-        };
-        mapped.clamp(0, 255) as u8
-    });
-    plane.iter().map(|&v| lut[usize::from(v)]).collect()
 }
 
 #[cfg(test)]
