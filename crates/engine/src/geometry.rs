@@ -30,9 +30,9 @@ fn round(v: f64) -> u32 {
 /// whole plan shrinks uniformly until it fits (the same region, fewer pixels).
 pub fn plan(sw: u32, sh: u32, ops: &Ops, max_w: u32, max_h: u32, enlarge: bool) -> Plan {
     let p = unclamped(sw, sh, ops, max_w, max_h, enlarge);
+    // A contain canvas holds the image, so it is the larger of the two.
     let (w, h) = p.canvas.unwrap_or((p.out_w, p.out_h));
-    let k = (f64::from(max_w) / f64::from(w.max(p.out_w)))
-        .min(f64::from(max_h) / f64::from(h.max(p.out_h)));
+    let k = (f64::from(max_w) / f64::from(w)).min(f64::from(max_h) / f64::from(h));
     if k >= 1.0 {
         return p;
     }

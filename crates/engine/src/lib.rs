@@ -34,7 +34,7 @@ pub struct Settings {
     pub max_height: u32,
     pub default_quality: DefaultQuality,
     pub encoder: EncoderSettings,
-    /// Keep YCbCr JPEGs in YCbCr from decode to a JPEG or WebP encode when no step needs RGB
+    /// Keep YCbCr JPEGs in YCbCr from decode to a JPEG encode when no step needs RGB
     /// ([`planar`]). On by default; off only to compare against the RGB path.
     pub ycc_fast_path: bool,
 }

@@ -8,11 +8,9 @@
 //! larger than from RGB (its own RGB→YUV averages chroma in linear light), which broke the
 //! bytes rule of the sharp benchmark on five photos.
 
-use std::panic::AssertUnwindSafe;
-
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use mozjpeg::{ColorSpace, Compress};
+use mozjpeg::ColorSpace;
 use mozjpeg_sys::{
     J_COLOR_SPACE, JSAMPROW_MUT, boolean, jpeg_decompress_struct, jpeg_destroy_decompress,
     jpeg_finish_decompress, jpeg_mem_src, jpeg_read_header, jpeg_read_raw_data,
@@ -175,10 +173,9 @@ pub fn decode_jpeg(bytes: &[u8], numerator: u8) -> Result<Option<Ycc>, EngineErr
     let min = usize::from(numerator);
     let (width, height) = (c.image_width as usize, c.image_height as usize);
     let lines = c.max_v_samp_factor as usize * min;
-    let comps = unsafe { std::slice::from_raw_parts(c.comp_info, 3) };
     // libjpeg scales subsampled components up in the IDCT where it can (jdmaster.c); these
     // are its sizes, which the raw data follows.
-    let layout: Vec<Layout> = comps
+    let layout: Vec<Layout> = comps(c)
         .iter()
         .map(|comp| {
             let (h, v) = (comp.h_samp_factor as usize, comp.v_samp_factor as usize);
@@ -201,6 +198,10 @@ pub fn decode_jpeg(bytes: &[u8], numerator: u8) -> Result<Option<Ycc>, EngineErr
             }
         })
         .collect();
+    // At most 2×2 sampling (checked above) and 8 rows a block: 16 rows an iMCU row.
+    if layout.iter().any(|l| l.rows > 32) {
+        return Err(internal("JPEG: unexpected sampling"));
+    }
     let imcu_rows = (c.output_height as usize).div_ceil(lines);
     let mut buffers: Vec<Vec<u8>> = layout
         .iter()
@@ -210,9 +211,6 @@ pub fn decode_jpeg(bytes: &[u8], numerator: u8) -> Result<Option<Ycc>, EngineErr
         let mut rows: [[JSAMPROW_MUT; 32]; 3] = [[std::ptr::null_mut(); 32]; 3];
         for (ci, l) in layout.iter().enumerate() {
             let (stride, per) = (l.stride, l.rows);
-            if per > 32 {
-                return Err(internal("JPEG: unexpected sampling"));
-            }
             for (i, slot) in rows[ci].iter_mut().take(per).enumerate() {
                 let offset = (r * per + i) * stride;
                 *slot = buffers[ci][offset..].as_mut_ptr();
@@ -281,35 +279,34 @@ fn comps(c: &jpeg_decompress_struct) -> &[mozjpeg_sys::jpeg_component_info] {
 /// Baseline JPEG from 4:2:0 planes with mozjpeg's fastest settings and optimised Huffman
 /// tables (the request encoder), or progressive + trellis.
 pub fn encode_jpeg(ycc: &Ycc, quality: u8, progressive: bool) -> Result<Vec<u8>, EngineError> {
-    std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut c = Compress::new(ColorSpace::JCS_YCbCr);
-        if !progressive {
-            c.set_fastest_defaults();
-            c.set_optimize_coding(true);
-        }
-        c.set_size(ycc.width() as usize, ycc.height() as usize);
-        c.set_quality(f32::from(quality));
-        c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
-        c.set_raw_data_in(true);
-        let mut started = c.start_compress(Vec::new())?;
-        let padded: Vec<Vec<u8>> = started
-            .components()
-            .iter()
-            .zip(&ycc.planes)
-            .map(|(comp, plane)| {
-                let stride = comp.width_in_blocks as usize * 8;
-                let rows = comp.height_in_blocks as usize * 8;
-                plane.padded(stride, rows)
-            })
-            .collect();
-        let refs: Vec<&[u8]> = padded.iter().map(Vec::as_slice).collect();
-        if !started.write_raw_data(&refs) {
-            return Err(std::io::Error::other("raw write suspended"));
-        }
-        started.finish()
-    }))
-    .map_err(|_| internal("JPEG encoder failed"))?
-    .map_err(internal)
+    crate::encode::jpeg::compress(
+        ColorSpace::JCS_YCbCr,
+        (ycc.width(), ycc.height()),
+        quality,
+        progressive,
+        |c| {
+            c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+            c.set_raw_data_in(true);
+        },
+        |started| {
+            let padded: Vec<Vec<u8>> = started
+                .components()
+                .iter()
+                .zip(&ycc.planes)
+                .map(|(comp, plane)| {
+                    let stride = comp.width_in_blocks as usize * 8;
+                    let rows = comp.height_in_blocks as usize * 8;
+                    plane.padded(stride, rows)
+                })
+                .collect();
+            let refs: Vec<&[u8]> = padded.iter().map(Vec::as_slice).collect();
+            if started.write_raw_data(&refs) {
+                Ok(())
+            } else {
+                Err(std::io::Error::other("raw write suspended"))
+            }
+        },
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 mod avif;
 mod gif;
-mod jpeg;
+pub(crate) mod jpeg;
 mod png;
 mod webp;
 
