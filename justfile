@@ -67,3 +67,7 @@ synth:
 # Deploy (needs AWS credentials; see README "Deploy").
 deploy *ARGS:
     PATH="$PWD/.venv/bin:$PATH" npm --prefix infra exec -- cdk deploy --all {{ARGS}}
+
+# Every fuzz target for SECONDS each (default 60), e.g. `just fuzz 1800 engine` for the long run.
+fuzz SECONDS="60" *TARGETS:
+    scripts/fuzz {{SECONDS}} {{TARGETS}}
