@@ -16,8 +16,8 @@ use std::sync::LazyLock;
 
 static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
 
-/// Renders that between them reach every encoder, the YCbCr fast path (JPEG and WebP from a
-/// JPEG), smart crop, padding and effects. The input's length picks one, so the bytes
+/// Renders that between them reach every encoder, the YCbCr path (JPEG from a JPEG; the
+/// settings switch it on, as it is off by default), smart crop, padding and effects. The input's length picks one, so the bytes
 /// themselves stay an unmodified image for the seeds.
 static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
     let key = Key::from_decoded(&CONFIG, "demo/fuzz").expect("key");
@@ -37,7 +37,11 @@ static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
     })
     .collect()
 });
-static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::request(&CONFIG));
+static SETTINGS: LazyLock<Settings> = LazyLock::new(|| {
+    let mut s = Settings::request(&CONFIG);
+    s.ycc_fast_path = true;
+    s
+});
 
 /// Keeps libFuzzer's abort-on-panic hook for panics in our crates only.
 fn our_panics_only() {
