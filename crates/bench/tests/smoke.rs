@@ -112,8 +112,8 @@ fn the_harness_runs_both_sides_and_scores_them() {
             .any(|l| l.starts_with("| w=640 JPEG q80 | ") && l.contains("≤ 0.6")),
         "the goals table is printed:\n{console}"
     );
+    let dir = out.join("outputs");
     for side in ["imgfront", "sharp"] {
-        let dir = Path::new(&out).join("outputs");
         assert!(
             walk_has(&dir, side),
             "{side} outputs saved under {}",
