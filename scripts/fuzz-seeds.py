@@ -2,7 +2,7 @@
 """Writes fuzz/seeds-engine/: tiny images that reach every decoder path of the engine.
 
 The engine fuzz target runs a few hundred executions a second only on small inputs, so its
-seeds are 8-48 px images in every variant the decoders branch on (progressive and CMYK JPEG,
+seeds are 8-256 px images in every variant the decoders branch on (progressive and CMYK JPEG,
 EXIF orientation, 16-bit, palette and interlaced PNG, lossy/lossless/animated WebP, animated
 GIF, AVIF, SVG). The output is committed; rerun this only to add variants:
 
@@ -59,6 +59,13 @@ def main():
     save("baseline.jpg", rgb, format="JPEG", quality=80)
     save("progressive.jpg", rgb, format="JPEG", quality=70, progressive=True)
     save("subsampled-444.jpg", rgb, format="JPEG", quality=90, subsampling=0)
+    # Wide enough (256 px) that the engine target's w=16 render takes the DC-only decode of
+    # progressive JPEGs, in each layout it handles, with restart markers.
+    wide = source((256, 48))
+    save("progressive-422-restarts.jpg", wide, format="JPEG", quality=60, progressive=True,
+         subsampling=1, restart_marker_blocks=5)
+    save("progressive-444.jpg", wide, format="JPEG", quality=60, progressive=True, subsampling=0)
+    save("progressive-grey.jpg", wide.convert("L"), format="JPEG", quality=60, progressive=True)
     save("grey.jpg", rgb.convert("L"), format="JPEG")
     save("cmyk.jpg", rgb.convert("CMYK"), format="JPEG")
     save("orientation-6.jpg", rgb, format="JPEG", exif=exif_orientation(6))

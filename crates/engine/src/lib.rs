@@ -37,6 +37,9 @@ pub struct Settings {
     /// Keep YCbCr JPEGs in YCbCr from decode to a JPEG encode when no step needs RGB
     /// ([`planar`]). Off by default: it measured slower than the RGB path (see [`planar`]).
     pub ycc_fast_path: bool,
+    /// Decode progressive JPEGs from their DC scans alone when the output needs 1/8 scale or
+    /// less ([`decode::jpeg_dc`]). On by default; off only to measure libjpeg against it.
+    pub progressive_dc: bool,
 }
 
 impl Settings {
@@ -49,6 +52,7 @@ impl Settings {
             default_quality: config.quality.default.clone(),
             encoder,
             ycc_fast_path: false,
+            progressive_dc: true,
         }
     }
 

@@ -5,6 +5,7 @@ pub mod avif;
 pub mod gif;
 mod heif;
 pub mod jpeg;
+pub mod jpeg_dc;
 pub mod png;
 pub mod svg;
 pub mod webp;

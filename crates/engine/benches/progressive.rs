@@ -1,0 +1,77 @@
+//! Thumbnails of progressive JPEGs: the DC-only decode (`decode::jpeg_dc`) against libjpeg's
+//! 1/8-scale decode of every scan, same run, interleaved. Prints medians and the ratio; asserts
+//! nothing about time.
+//!
+//! `cargo bench -p imgfront-engine --bench progressive [DIR]` (release profile); DIR defaults to
+//! the photos `scripts/bench-photos` downloads, and only its progressive JPEGs are used.
+
+use std::time::{Duration, Instant};
+
+use imgfront_engine::probe::header;
+use imgfront_engine::{Settings, SourceFormat, transform};
+use imgfront_spec::{Config, Key, Spec};
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64() * 1e3
+}
+
+fn main() {
+    let dir = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| format!("{}/../../target/bench-photos", env!("CARGO_MANIFEST_DIR")));
+    let rounds = 7;
+    let config = Config::embedded();
+    let dc = Settings::request(&config);
+    let mut libjpeg = dc.clone();
+    libjpeg.progressive_dc = false;
+    let key = Key::from_decoded(&config, "demo/bench").expect("key");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "jpeg"))
+        .collect();
+    files.sort();
+    println!(
+        "progressive JPEG thumbnails, request encoders, median of {rounds} interleaved rounds"
+    );
+    println!(
+        "{:<44} {:>14} {:>10} {:>10} {:>7}",
+        "original", "op", "DC path", "libjpeg", "ratio"
+    );
+    for path in files {
+        let input = std::fs::read(&path).expect("read");
+        let Ok(h) = header(SourceFormat::Jpeg, &input) else {
+            continue;
+        };
+        if !h.progressive {
+            continue;
+        }
+        let name = format!(
+            "{} ({}x{})",
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            h.width,
+            h.height
+        );
+        for query in ["w=160&fmt=webp", "w=320&fmt=webp", "w=320&fmt=jpeg"] {
+            let ops = Spec::from_key_and_query(&config, key.clone(), query)
+                .expect("query")
+                .ops;
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                let t = Instant::now();
+                transform(&input, &ops, &dc).expect("DC path");
+                a.push(t.elapsed());
+                let t = Instant::now();
+                transform(&input, &ops, &libjpeg).expect("libjpeg");
+                b.push(t.elapsed());
+            }
+            let (a, b) = (median(a), median(b));
+            println!(
+                "{name:<44} {query:>14} {a:>8.1}ms {b:>8.1}ms {:>7.3}",
+                a / b
+            );
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The DC-only decode of progressive JPEGs must give libjpeg's 1/8-scale image for every chroma
+//! layout and scan arrangement, and damaged files must still fail as they did.
+
+use imgfront_engine::decode::{jpeg, jpeg_dc};
+use imgfront_engine::probe::header;
+use imgfront_engine::{Settings, SourceFormat, transform};
+use imgfront_spec::{Config, Key, Spec};
+use mozjpeg::{ColorSpace, Compress, ScanMode};
+
+/// A photo from the corpus, decoded: 600×450.
+fn photo() -> (Vec<u8>, usize, usize) {
+    let dir = std::env::var("IMGFRONT_CORPUS")
+        .unwrap_or_else(|_| format!("{}/../../../shared/corpus", env!("CARGO_MANIFEST_DIR")));
+    let bytes = std::fs::read(format!("{dir}/Landscape_2.jpg")).expect("corpus file");
+    let h = header(SourceFormat::Jpeg, &bytes).expect("header");
+    let (r, _) = jpeg::decode(&bytes, &h, 8).expect("decode");
+    (r.data, r.width as usize, r.height as usize)
+}
+
+/// The photo (tiled beyond 600×450) as a `w`×`h` progressive JPEG.
+fn progressive(w: usize, h: usize, sampling: Option<(u8, u8)>, mode: ScanMode) -> Vec<u8> {
+    let space = if sampling.is_some() {
+        ColorSpace::JCS_RGB
+    } else {
+        ColorSpace::JCS_GRAYSCALE
+    };
+    let mut c = Compress::new(space);
+    c.set_scan_optimization_mode(mode);
+    c.set_size(w, h);
+    c.set_quality(85.0);
+    if let Some(s) = sampling {
+        c.set_chroma_sampling_pixel_sizes(s, s);
+    }
+    c.set_progressive_mode();
+    let (all, pw, ph) = photo();
+    let mut pixels: Vec<u8> = (0..h)
+        .flat_map(|y| (0..w).flat_map(move |x| [0, 1, 2].map(|c| ((y % ph) * pw + x % pw) * 3 + c)))
+        .map(|i| all[i])
+        .collect();
+    if sampling.is_none() {
+        pixels = pixels.chunks_exact(3).map(|p| p[1]).collect();
+    }
+    let mut s = c.start_compress(Vec::new()).expect("start");
+    s.write_scanlines(&pixels).expect("write");
+    s.finish().expect("finish")
+}
+
+fn differences(a: &[u8], b: &[u8]) -> (f64, u8) {
+    assert_eq!(a.len(), b.len());
+    let sum: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(x.abs_diff(*y)))
+        .sum();
+    let max = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0);
+    (sum / a.len() as f64, max)
+}
+
+/// The mean of every 8×8 block (partial at the edges) of an RGB image.
+fn box_eighth(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
+    let (bw, bh) = (w.div_ceil(8), h.div_ceil(8));
+    let mut out = Vec::with_capacity(bw * bh * 3);
+    for by in 0..bh {
+        for bx in 0..bw {
+            let mut sum = [0u32; 3];
+            let mut n = 0;
+            for y in by * 8..(by * 8 + 8).min(h) {
+                for x in bx * 8..(bx * 8 + 8).min(w) {
+                    for (s, v) in sum.iter_mut().zip(&rgb[(y * w + x) * 3..][..3]) {
+                        *s += u32::from(*v);
+                    }
+                    n += 1;
+                }
+            }
+            out.extend(sum.map(|s| ((s + n / 2) / n) as u8));
+        }
+    }
+    out
+}
+
+#[test]
+fn dc_decode_gives_libjpegs_eighth_scale_image() {
+    let layouts = [
+        ("4:2:2", Some((2, 1))),
+        ("4:4:0", Some((1, 2))),
+        ("4:4:4", Some((1, 1))),
+        ("grey", None),
+    ];
+    let mut failures = Vec::new();
+    for (layout, sampling) in layouts {
+        for (mode_name, mode) in [
+            ("one DC scan", ScanMode::AllComponentsTogether),
+            ("a DC scan per component", ScanMode::ScanPerComponent),
+        ] {
+            // Odd sizes, so the last block row and column are partial.
+            let bytes = progressive(517, 333, sampling, mode);
+            let h = header(SourceFormat::Jpeg, &bytes).expect("header");
+            assert!(h.progressive);
+            let ours = jpeg_dc::decode(&bytes, u64::MAX)
+                .unwrap_or_else(|why| panic!("{layout}, {mode_name}: declined: {why}"));
+            let (libjpeg, _) = jpeg::decode(&bytes, &h, 1).expect("libjpeg");
+            assert_eq!(
+                (ours.width, ours.height),
+                (libjpeg.width, libjpeg.height),
+                "{layout}, {mode_name}"
+            );
+            assert_eq!((ours.width, ours.height), (65, 42));
+            let (mean, max) = differences(&ours.data, &libjpeg.data);
+            let (full, _) = jpeg::decode(&bytes, &h, 8).expect("full decode");
+            let truth = box_eighth(&full.data, 517, 333);
+            let (ours_err, libjpeg_err) = (
+                differences(&ours.data, &truth).0,
+                differences(&libjpeg.data, &truth).0,
+            );
+            eprintln!(
+                "{layout}, {mode_name}: from libjpeg mean {mean:.3} max {max}; from the 8×8 \
+                 means of a full decode: ours {ours_err:.2}, libjpeg {libjpeg_err:.2}"
+            );
+            // Luma is libjpeg's exactly. Chroma subsampled one way differs: libjpeg replicates
+            // it where this interpolates; it must be as close to the true 1/8-scale picture.
+            let exact = matches!(layout, "4:4:4" | "grey");
+            if (exact && max > 0) || ours_err > libjpeg_err + 0.5 {
+                failures.push(format!(
+                    "{layout}, {mode_name}: {ours_err:.2} vs {libjpeg_err:.2}, max {max}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "far from libjpeg: {failures:?}");
+}
+
+#[test]
+fn pillow_files_with_restart_markers_and_dc_refinement_decode_like_libjpeg() {
+    // Written by libjpeg through Pillow (scripts/fuzz-seeds.py): the first DC scan drops the
+    // lowest bit and a later scan refines it; the 4:2:2 file restarts every 5 MCUs.
+    let dir = format!("{}/../../fuzz/seeds-engine", env!("CARGO_MANIFEST_DIR"));
+    for (name, exact) in [
+        ("progressive-422-restarts.jpg", false),
+        ("progressive-444.jpg", true),
+        ("progressive-grey.jpg", true),
+    ] {
+        let bytes = std::fs::read(format!("{dir}/{name}")).expect("seed");
+        let h = header(SourceFormat::Jpeg, &bytes).expect("header");
+        let ours = jpeg_dc::decode(&bytes, u64::MAX)
+            .unwrap_or_else(|why| panic!("{name}: declined: {why}"));
+        let (libjpeg, _) = jpeg::decode(&bytes, &h, 1).expect("libjpeg");
+        assert_eq!((ours.width, ours.height), (libjpeg.width, libjpeg.height));
+        let (mean, max) = differences(&ours.data, &libjpeg.data);
+        assert!(
+            if exact { max == 0 } else { mean < 2.0 },
+            "{name}: mean {mean:.2}, max {max} from libjpeg"
+        );
+    }
+}
+
+#[test]
+fn baseline_large_and_420_files_are_declined() {
+    let mut c = Compress::new(ColorSpace::JCS_RGB);
+    c.set_fastest_defaults();
+    c.set_size(64, 64);
+    let mut s = c.start_compress(Vec::new()).expect("start");
+    s.write_scanlines(&vec![128; 64 * 64 * 3]).expect("write");
+    let baseline = s.finish().expect("finish");
+    assert_eq!(
+        jpeg_dc::decode(&baseline, u64::MAX).err(),
+        Some("not a progressive Huffman JPEG")
+    );
+    let big = progressive(517, 333, Some((2, 1)), ScanMode::AllComponentsTogether);
+    assert_eq!(
+        jpeg_dc::decode(&big, 1000).err(),
+        Some("frame larger than the pixel limit")
+    );
+    let yuv420 = progressive(517, 333, Some((2, 2)), ScanMode::AllComponentsTogether);
+    assert_eq!(
+        jpeg_dc::decode(&yuv420, u64::MAX).err(),
+        Some("chroma subsampled both ways")
+    );
+}
+
+fn ops(c: &Config, query: &str) -> imgfront_spec::Ops {
+    let key = Key::from_decoded(c, "demo/x").expect("key");
+    Spec::from_key_and_query(c, key, query).expect("query").ops
+}
+
+#[test]
+fn thumbnails_of_progressive_files_take_the_dc_path() {
+    let c = Config::embedded();
+    let on = Settings::request(&c);
+    let mut off = on.clone();
+    off.progressive_dc = false;
+    let whole = progressive(1200, 900, Some((2, 1)), ScanMode::AllComponentsTogether);
+    // 1/16 of the width or less: libjpeg would decode at 1/8 too.
+    let o = ops(&c, "w=64&fmt=png");
+    let (a, b) = (
+        transform(&whole, &o, &on).expect("DC path"),
+        transform(&whole, &o, &off).expect("libjpeg"),
+    );
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    assert_ne!(a.bytes, b.bytes, "the DC path did not run");
+    let px = |png: &[u8]| {
+        imgfront_engine::decode::png::decode(png, 1 << 24)
+            .expect("png")
+            .0
+            .data
+    };
+    let (mean, max) = differences(&px(&a.bytes), &px(&b.bytes));
+    assert!(
+        mean < 1.0 && max < 24,
+        "mean {mean:.2}, max {max} from libjpeg's"
+    );
+}
+
+#[test]
+fn damaged_progressive_files_still_fail_through_the_pipeline() {
+    let c = Config::embedded();
+    let o = ops(&c, "w=64&fmt=jpeg");
+    let settings = Settings::request(&c);
+    let whole = progressive(1200, 900, Some((2, 1)), ScanMode::AllComponentsTogether);
+    transform(&whole, &o, &settings).expect("whole file");
+    // Cut inside the first (DC) scan, and cut later, after the DC data but before EOI: the
+    // DC path declines both (no EOI) and libjpeg reports the truncation.
+    for cut in [300, whole.len() * 2 / 3] {
+        let err =
+            transform(&whole[..cut], &o, &settings).expect_err("a truncated file must not decode");
+        assert!(
+            err.to_string().contains("JPEG"),
+            "cut at {cut}: unexpected error {err}"
+        );
+    }
+    // Garbage in the DC scan's entropy data: declined or decoded, never a panic.
+    let mut bad = whole.clone();
+    let sos = bad
+        .windows(2)
+        .position(|w| w == [0xFF, 0xDA])
+        .expect("a scan");
+    for b in &mut bad[sos + 20..sos + 60] {
+        *b = b.wrapping_mul(31).wrapping_add(7);
+    }
+    let _ = transform(&bad, &o, &settings);
+}
