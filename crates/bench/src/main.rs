@@ -487,7 +487,7 @@ fn tradeoff(
             },
         )
     }))
-    .chain([10u8, 9, 8, 7].map(|sp| {
+    .chain([9u8, 8, 7, 6].map(|sp| {
         (
             Format::Avif,
             format!("speed {sp}"),

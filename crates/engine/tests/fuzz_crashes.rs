@@ -62,7 +62,8 @@ fn animated_webp_with_a_corrupt_frame_ends_instead_of_hanging() {
 #[test]
 fn a_width_on_a_very_tall_source_stays_within_the_output_limits() {
     // A 196632×18 animated WebP canvas, rotated upright to 18×196632: `w=16` asked for a
-    // 16×174784 output (beyond AV1's frame size, so a 500 from rav1e, after seconds of work).
+    // 16×174784 output (beyond AV1's frame size, so a 500 from the AV1 encoder, then rav1e, after
+    // seconds of work).
     let max = Settings::request(&Config::embedded()).max_height;
     for query in [
         "w=16&rot=90&flip=h&sharpen=1&fmt=avif",

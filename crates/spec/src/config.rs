@@ -81,7 +81,7 @@ pub struct EncoderSettings {
     pub jpeg_progressive: bool,
     /// libwebp method, 0 (fastest) to 6 (smallest).
     pub webp_method: u8,
-    /// rav1e speed, 1 (smallest) to 10 (fastest).
+    /// libaom speed (cpu-used, all-intra), 0 (slowest, smallest) to 9 (fastest).
     pub avif_speed: u8,
 }
 
@@ -234,8 +234,11 @@ impl Config {
             }
         }
         for s in [self.encoding.request, self.encoding.precompute] {
-            if s.webp_method > 6 || !(1..=10).contains(&s.avif_speed) {
-                return bad("encoding: webp_method must be 0-6 and avif_speed 1-10".into());
+            if s.webp_method > 6 || s.avif_speed > 9 {
+                return bad(format!(
+                    "encoding: webp_method must be 0-6 and avif_speed 0-9 (libaom cpu-used), got {} and {}",
+                    s.webp_method, s.avif_speed
+                ));
             }
         }
         let mut ids: Vec<&str> = self.tenants.iter().map(|t| t.id.as_str()).collect();
