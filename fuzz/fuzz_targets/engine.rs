@@ -18,8 +18,8 @@ static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
 
 /// Renders that between them reach every encoder, the YCbCr path (JPEG from a JPEG; the
 /// settings switch it on, as it is off by default), the progressive DC-only decode, smart crop,
-/// padding and effects. The
-/// input's length picks one, so the bytes themselves stay an unmodified image for the seeds.
+/// padding and effects. The input's length picks one, so the bytes themselves stay an unmodified
+/// image for the seeds.
 static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
     let key = Key::from_decoded(&CONFIG, "demo/fuzz").expect("key");
     [

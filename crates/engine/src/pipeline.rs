@@ -375,15 +375,12 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
         Some(SourceFormat::Jpeg) => {
             let numerator = decode::jpeg::shrink_numerator(plan.scale_x.max(plan.scale_y));
             if numerator == 1 && job.header.progressive && job.settings.progressive_dc {
-                // The DC scans alone give the 1/8 scale libjpeg would; see decode::jpeg_dc.
-                match decode::jpeg_dc::decode(job.input, max_pixels) {
-                    Ok(raster) => {
-                        job.decode_scale = Some((0.125, 0.125));
-                        job.picture = Picture::still(raster);
-                        return Ok(());
-                    }
-                    // libjpeg decodes what the DC path declines, and reports real errors.
-                    Err(_declined) => {}
+                // The DC scans alone give the 1/8 scale libjpeg would (decode::jpeg_dc); what
+                // that path declines falls through to libjpeg, which also reports real errors.
+                if let Ok(raster) = decode::jpeg_dc::decode(job.input, max_pixels) {
+                    job.decode_scale = Some((0.125, 0.125));
+                    job.picture = Picture::still(raster);
+                    return Ok(());
                 }
             }
             let scale = f64::from(numerator) / 8.0;

@@ -8,8 +8,8 @@
 //! AC scans' bytes without decoding them, and needs a few bytes per block.
 //!
 //! Anything it does not handle (baseline or arithmetic coding, CMYK, 4:2:0 and other chroma
-//! subsampled both ways, damaged entropy data) makes it decline with the reason, and the caller decodes with libjpeg, which
-//! also reports real errors.
+//! subsampled both ways, damaged entropy data) makes it decline with the reason, and the caller
+//! decodes with libjpeg, which also reports real errors.
 
 use crate::raster::Raster;
 
@@ -249,7 +249,6 @@ impl Frame {
                     v,
                     tq,
                     grid_w,
-
                     blocks_w: (width * h).div_ceil(h_max).div_ceil(8),
                     blocks_h: (height * v).div_ceil(v_max).div_ceil(8),
                     quant: None,
@@ -335,7 +334,7 @@ impl Frame {
         for &ci in &scan.comps {
             self.comps[ci].dc_low_bit = Some(scan.al);
         }
-        bits.finish()
+        Ok(bits.pos)
     }
 
     fn to_rgb(&self) -> Result<Raster, Declined> {
@@ -352,10 +351,8 @@ impl Frame {
                     .saturating_add(128)
                     .clamp(0, 255) as u8
             };
-            let (pw, ph) = (
-                (self.width * c.h).div_ceil(self.h_max * 8),
-                (self.height * c.v).div_ceil(self.v_max * 8),
-            );
+            // At 1/8 scale a component's plane is one sample per block.
+            let (pw, ph) = (c.blocks_w, c.blocks_h);
             let mut plane = Vec::with_capacity(pw * ph);
             for y in 0..ph {
                 plane.extend(
@@ -372,7 +369,7 @@ impl Frame {
             ));
         }
         let data = match planes.as_slice() {
-            [y] => y.iter().flat_map(|&g| [g, g, g]).collect(),
+            [y] => super::expand_grey(y, 1),
             [y, cb, cr] => ycc_to_rgb(y, cb, cr),
             _ => return Err("neither greyscale nor three components"),
         };
@@ -566,7 +563,7 @@ impl Huffman {
     }
 
     fn decode(&self, bits: &mut Bits) -> Result<u8, Declined> {
-        let (len, symbol) = self.fast[bits.peek8()? as usize];
+        let (len, symbol) = self.fast[bits.peek8() as usize];
         if len > 0 {
             bits.consume(u32::from(len))?;
             return Ok(symbol);
@@ -630,11 +627,11 @@ impl<'a> Bits<'a> {
         }
     }
 
-    fn peek8(&mut self) -> Result<u32, Declined> {
+    fn peek8(&mut self) -> u32 {
         if self.count < 8 {
             self.fill();
         }
-        Ok(((self.acc >> (self.count - 8)) & 0xFF) as u32)
+        ((self.acc >> (self.count - 8)) & 0xFF) as u32
     }
 
     fn consume(&mut self, n: u32) -> Result<(), Declined> {
@@ -693,11 +690,6 @@ impl<'a> Bits<'a> {
         self.count = 0;
         self.padding = 0;
         Ok(())
-    }
-
-    /// The bytes consumed by the scan.
-    fn finish(self) -> Result<usize, Declined> {
-        Ok(self.pos)
     }
 }
 

@@ -17,10 +17,10 @@ use crate::raster::Raster;
 /// `speed` is libaom's cpu-used, 0 (slowest, smallest) to 9 (fastest).
 pub fn encode(img: &Raster, quality: u8, speed: u8) -> Result<Vec<u8>, EngineError> {
     let (w, h) = (img.width, img.height);
-    let color = av1(w, h, &ycc444(img), quality, speed, false)?;
+    let color = av1(w, h, ycc444(img), quality, speed, false)?;
     let alpha = if img.has_alpha() {
         let a: Vec<u8> = img.data.chunks_exact(4).map(|p| p[3]).collect();
-        Some(av1(w, h, &a, quality, speed, true)?)
+        Some(av1(w, h, a, quality, speed, true)?)
     } else {
         None
     };
@@ -121,17 +121,16 @@ impl Encoder {
     }
 }
 
-/// One AV1 still: `planes` is Y, Cb, Cr at full size (4:4:4), or one plane for `monochrome`.
+/// One AV1 still: `data` is Y, Cb, Cr at full size (4:4:4), or one plane for `monochrome`.
 fn av1(
     w: u32,
     h: u32,
-    planes: &[u8],
+    mut data: Vec<u8>,
     quality: u8,
     speed: u8,
     monochrome: bool,
 ) -> Result<Vec<u8>, EngineError> {
     let n = w as usize * h as usize;
-    let mut data = planes.to_vec();
     let format = if monochrome {
         // libaom reads (and ignores) half-size chroma planes for monochrome input.
         data.resize(
