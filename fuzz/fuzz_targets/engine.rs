@@ -9,7 +9,7 @@
 //! still aborts the process and is reported.
 #![no_main]
 
-use imgfront_engine::{Settings, transform, transform_many};
+use imgfront_engine::{Settings, YccPath, transform, transform_many};
 use imgfront_spec::{Config, Key, Ops, Spec};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
@@ -42,7 +42,7 @@ static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
 });
 static SETTINGS: LazyLock<Settings> = LazyLock::new(|| {
     let mut s = Settings::request(&CONFIG);
-    s.ycc_fast_path = true;
+    s.ycc_path = YccPath::Always;
     s
 });
 

@@ -1,6 +1,6 @@
-//! Thumbnails of progressive JPEGs: the DC-only decode (`decode::jpeg_dc`) against libjpeg's
-//! 1/8-scale decode of every scan, same run, interleaved. Prints medians and the ratio; asserts
-//! nothing about time.
+//! Shrink-on-load renders of progressive JPEGs: the reduced-coefficient decode
+//! (`decode::progressive`) against libjpeg's scaled decode of every scan, same run, interleaved.
+//! Prints medians and the ratio; asserts nothing about time.
 //!
 //! `cargo bench -p imgfront-engine --bench progressive [DIR]` (release profile); DIR defaults to
 //! the photos `scripts/bench-photos` downloads, and only its progressive JPEGs are used.
@@ -23,9 +23,9 @@ fn main() {
         .unwrap_or_else(|| format!("{}/../../target/bench-photos", env!("CARGO_MANIFEST_DIR")));
     let rounds = 7;
     let config = Config::embedded();
-    let dc = Settings::request(&config);
-    let mut libjpeg = dc.clone();
-    libjpeg.progressive_dc = false;
+    let ours = Settings::request(&config);
+    let mut libjpeg = ours.clone();
+    libjpeg.progressive_scaled = false;
     let key = Key::from_decoded(&config, "demo/bench").expect("key");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
@@ -33,12 +33,10 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "jpeg"))
         .collect();
     files.sort();
-    println!(
-        "progressive JPEG thumbnails, request encoders, median of {rounds} interleaved rounds"
-    );
+    println!("progressive JPEGs, request encoders, median of {rounds} interleaved rounds");
     println!(
         "{:<44} {:>14} {:>10} {:>10} {:>7}",
-        "original", "op", "DC path", "libjpeg", "ratio"
+        "original", "op", "ours", "libjpeg", "ratio"
     );
     for path in files {
         let input = std::fs::read(&path).expect("read");
@@ -54,14 +52,19 @@ fn main() {
             h.width,
             h.height
         );
-        for query in ["w=160&fmt=webp", "w=320&fmt=webp", "w=320&fmt=jpeg"] {
+        for query in [
+            "w=160&fmt=webp",
+            "w=320&fmt=webp",
+            "w=640&fmt=jpeg",
+            "w=640&fmt=webp",
+        ] {
             let ops = Spec::from_key_and_query(&config, key.clone(), query)
                 .expect("query")
                 .ops;
             let (mut a, mut b) = (Vec::new(), Vec::new());
             for _ in 0..rounds {
                 let t = Instant::now();
-                transform(&input, &ops, &dc).expect("DC path");
+                transform(&input, &ops, &ours).expect("reduced decode");
                 a.push(t.elapsed());
                 let t = Instant::now();
                 transform(&input, &ops, &libjpeg).expect("libjpeg");

@@ -25,6 +25,17 @@ use imgfront_spec::{Config, Format, Ops};
 pub use error::EngineError;
 pub use probe::SourceFormat;
 
+/// When a JPEG → JPEG render takes the YCbCr path ([`planar`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YccPath {
+    Never,
+    /// Only for a full-size decode: there libjpeg hands over subsampled chroma planes. At any
+    /// DCT scale it IDCTs chroma at luma size, and three full planes resized measured slower
+    /// than one RGB raster (see [`planar`]).
+    Unscaled,
+    Always,
+}
+
 /// Limits and encoder choices for one kind of caller (request path or precompute).
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -34,12 +45,12 @@ pub struct Settings {
     pub max_height: u32,
     pub default_quality: DefaultQuality,
     pub encoder: EncoderSettings,
-    /// Keep YCbCr JPEGs in YCbCr from decode to a JPEG encode when no step needs RGB
-    /// ([`planar`]). Off by default: it measured slower than the RGB path (see [`planar`]).
-    pub ycc_fast_path: bool,
-    /// Decode progressive JPEGs from their DC scans alone when the output needs 1/8 scale or
-    /// less ([`decode::jpeg_dc`]). On by default; off only to measure libjpeg against it.
-    pub progressive_dc: bool,
+    /// When YCbCr JPEGs stay in YCbCr from decode to a JPEG encode (no step needing RGB).
+    pub ycc_path: YccPath,
+    /// Decode progressive JPEGs that shrink on load (1/8, 1/4, 1/2) from only the coefficients
+    /// that scale needs ([`decode::progressive`]). On by default; off only to measure libjpeg
+    /// against it.
+    pub progressive_scaled: bool,
 }
 
 impl Settings {
@@ -51,8 +62,8 @@ impl Settings {
             max_height: config.limits.max_height,
             default_quality: config.quality.default.clone(),
             encoder,
-            ycc_fast_path: false,
-            progressive_dc: true,
+            ycc_path: YccPath::Unscaled,
+            progressive_scaled: true,
         }
     }
 

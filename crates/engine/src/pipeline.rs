@@ -16,7 +16,7 @@ use crate::planar::{self, Ycc};
 use crate::probe::{self, Header, SourceFormat};
 use crate::raster::{Picture, Raster};
 use crate::resize::{self, Region};
-use crate::{Output, Settings, color, effects, encode, orient, smartcrop};
+use crate::{Output, Settings, YccPath, color, effects, encode, orient, smartcrop};
 
 type Step = fn(&mut Job) -> Result<(), EngineError>;
 
@@ -192,7 +192,7 @@ impl<'a> Job<'a> {
 /// Runs every step for one variant.
 pub fn run(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
     let mut job = Job::new(input, ops, settings);
-    job.allow_planar = settings.ycc_fast_path;
+    job.allow_planar = true;
     let mut timings = Vec::with_capacity(STEPS.len());
     job.run(STEPS, &mut timings)?;
     Ok(job.output(timings))
@@ -374,17 +374,23 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
     let picture = match job.format {
         Some(SourceFormat::Jpeg) => {
             let numerator = decode::jpeg::shrink_numerator(plan.scale_x.max(plan.scale_y));
-            if numerator == 1 && job.header.progressive && job.settings.progressive_dc {
-                // The DC scans alone give the 1/8 scale libjpeg would (decode::jpeg_dc); what
-                // that path declines falls through to libjpeg, which also reports real errors.
-                if let Ok(raster) = decode::jpeg_dc::decode(job.input, max_pixels) {
-                    job.decode_scale = Some((0.125, 0.125));
+            let scale = f64::from(numerator) / 8.0;
+            if numerator < 8 && job.header.progressive && job.settings.progressive_scaled {
+                // Only the coefficients this scale needs (decode::progressive); what that
+                // declines falls through to libjpeg, which also reports real errors.
+                if let Ok(raster) = decode::progressive::decode(job.input, max_pixels, numerator) {
+                    job.decode_scale = Some((scale, scale));
                     job.picture = Picture::still(raster);
                     return Ok(());
                 }
             }
-            let scale = f64::from(numerator) / 8.0;
-            if job.planar_eligible(&plan)
+            let planar = match job.settings.ycc_path {
+                YccPath::Never => false,
+                YccPath::Unscaled => numerator == 8,
+                YccPath::Always => true,
+            };
+            if planar
+                && job.planar_eligible(&plan)
                 && let Some(ycc) = planar::decode_jpeg(job.input, numerator)?
             {
                 job.ycc = Some(ycc);

@@ -1,13 +1,15 @@
 //! The YCbCr fast path for JPEG → JPEG: decode the raw Y, Cb and Cr planes (no upsampling, no
 //! colour conversion), resize each plane, and hand the planes straight to mozjpeg's raw-data
 //! input. It skips four full-image passes of the RGB path (chroma upsampling, YCbCr→RGB,
-//! RGB→YCbCr, chroma downsampling). The pipeline takes it only when no step needs RGB pixels
-//! and `Settings::ycc_fast_path` is on.
+//! RGB→YCbCr, chroma downsampling). The pipeline takes it only when no step needs RGB pixels,
+//! as `Settings::ycc_path` allows.
 //!
-//! It is off by default because it measured slower (2026-12-02, LadyBird `w=640`: decode
-//! 14.8 ms against the RGB decode's 10.8, resize 4.4 against 2.9): at any DCT-scaled decode
-//! libjpeg widens the chroma IDCT to luma size (jdmaster.c), so the raw chroma planes arrive
-//! as large as Y and three full planes are resized instead of one RGB raster.
+//! By default it runs only for full-size decodes. At any DCT scale it measured slower
+//! (2026-12-02, LadyBird `w=640`: decode 14.8 ms against the RGB decode's 10.8, resize 4.4
+//! against 2.9): libjpeg then widens the chroma IDCT to luma size (jdmaster.c), so the raw
+//! chroma planes arrive as large as Y and three full planes are resized instead of one RGB
+//! raster. Unscaled, the chroma planes stay subsampled and it measured faster (`w=1920` JPEG
+//! geomean ratio against sharp 0.768 against 0.830 on the benchmark photos).
 //!
 //! WebP output stays on the RGB path: fed these planes directly, libwebp wrote files 1–2%
 //! larger than from RGB (its own RGB→YUV averages chroma in linear light), which broke the

@@ -1,7 +1,7 @@
 //! The YCbCr fast path must give what the RGB path gives: same size, nearly the same pixels,
 //! for every chroma layout, odd sizes, crops and progressive sources; other outputs keep RGB.
 
-use imgfront_engine::{Output, Settings, transform};
+use imgfront_engine::{Output, Settings, YccPath, transform};
 use imgfront_spec::{Config, Key, Ops, Spec};
 use mozjpeg::{ColorSpace, Compress};
 
@@ -70,9 +70,12 @@ fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
 fn compare(name: &str, input: &[u8], query: &str) {
     let c = Config::embedded();
     let mut fast = Settings::request(&c);
-    fast.ycc_fast_path = true;
+    fast.ycc_path = YccPath::Always;
+    // mozjpeg writes progressive files by default; keep them on libjpeg, whose planes this
+    // path reads, rather than the reduced progressive decoder.
+    fast.progressive_scaled = false;
     let mut slow = fast.clone();
-    slow.ycc_fast_path = false;
+    slow.ycc_path = YccPath::Never;
     let o = ops(&c, query);
     let a = transform(input, &o, &fast).unwrap_or_else(|e| panic!("{name} {query}: {e}"));
     let b = transform(input, &o, &slow).expect("RGB path");
@@ -149,9 +152,12 @@ fn steps_that_need_rgb_keep_the_rgb_path() {
     let c = Config::embedded();
     let input = jpeg(400, 300, (2, 2), false);
     let mut fast = Settings::request(&c);
-    fast.ycc_fast_path = true;
+    fast.ycc_path = YccPath::Always;
+    // mozjpeg writes progressive files by default; keep them on libjpeg, whose planes this
+    // path reads, rather than the reduced progressive decoder.
+    fast.progressive_scaled = false;
     let mut slow = fast.clone();
-    slow.ycc_fast_path = false;
+    slow.ycc_path = YccPath::Never;
     for query in [
         "w=100&h=100&fit=cover&pos=attention&fmt=jpeg",
         "w=100&blur=2&fmt=jpeg",

@@ -5,8 +5,8 @@ pub mod avif;
 pub mod gif;
 mod heif;
 pub mod jpeg;
-pub mod jpeg_dc;
 pub mod png;
+pub mod progressive;
 pub mod svg;
 pub mod webp;
 

@@ -1,8 +1,10 @@
 //! The DC-only decode of progressive JPEGs must give libjpeg's 1/8-scale image for every chroma
 //! layout and scan arrangement, and damaged files must still fail as they did.
 
-use imgfront_engine::decode::{jpeg, jpeg_dc};
+use imgfront_engine::decode::{jpeg, progressive};
 use imgfront_engine::probe::header;
+use imgfront_engine::raster::Raster;
+use imgfront_engine::resize::{Region, resize};
 use imgfront_engine::{Settings, SourceFormat, transform};
 use imgfront_spec::{Config, Key, Spec};
 use mozjpeg::{ColorSpace, Compress, ScanMode};
@@ -63,21 +65,26 @@ fn differences(a: &[u8], b: &[u8]) -> (f64, u8) {
 
 /// The mean of every 8×8 block (partial at the edges) of an RGB image.
 fn box_eighth(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
-    let (bw, bh) = (w.div_ceil(8), h.div_ceil(8));
+    box_mean(rgb, w, h, 8)
+}
+
+/// The mean of every `n`×`n` block (partial at the edges) of an RGB image.
+fn box_mean(rgb: &[u8], w: usize, h: usize, n: usize) -> Vec<u8> {
+    let (bw, bh) = (w.div_ceil(n), h.div_ceil(n));
     let mut out = Vec::with_capacity(bw * bh * 3);
     for by in 0..bh {
         for bx in 0..bw {
             let mut sum = [0u32; 3];
-            let mut n = 0;
-            for y in by * 8..(by * 8 + 8).min(h) {
-                for x in bx * 8..(bx * 8 + 8).min(w) {
+            let mut count = 0;
+            for y in by * n..(by * n + n).min(h) {
+                for x in bx * n..(bx * n + n).min(w) {
                     for (s, v) in sum.iter_mut().zip(&rgb[(y * w + x) * 3..][..3]) {
                         *s += u32::from(*v);
                     }
-                    n += 1;
+                    count += 1;
                 }
             }
-            out.extend(sum.map(|s| ((s + n / 2) / n) as u8));
+            out.extend(sum.map(|s| ((s + count / 2) / count) as u8));
         }
     }
     out
@@ -101,7 +108,7 @@ fn dc_decode_gives_libjpegs_eighth_scale_image() {
             let bytes = progressive(517, 333, sampling, mode);
             let h = header(SourceFormat::Jpeg, &bytes).expect("header");
             assert!(h.progressive);
-            let ours = jpeg_dc::decode(&bytes, u64::MAX)
+            let ours = progressive::decode(&bytes, u64::MAX, 1)
                 .unwrap_or_else(|why| panic!("{layout}, {mode_name}: declined: {why}"));
             let (libjpeg, _) = jpeg::decode(&bytes, &h, 1).expect("libjpeg");
             assert_eq!(
@@ -134,6 +141,75 @@ fn dc_decode_gives_libjpegs_eighth_scale_image() {
     assert!(failures.is_empty(), "far from libjpeg: {failures:?}");
 }
 
+/// Resizes `r` (a decode at `scale` of a `w`×`h` source) to `out`×`out_h` over the image
+/// part of its pixels, as the pipeline does.
+fn finish(r: &Raster, scale: f64, (w, h): (usize, usize), (out_w, out_h): (u32, u32)) -> Vec<u8> {
+    let region = Region {
+        x: 0.0,
+        y: 0.0,
+        w: w as f64 * scale,
+        h: h as f64 * scale,
+    };
+    resize(r, region, out_w, out_h).expect("resize").data
+}
+
+#[test]
+fn quarter_and_half_scale_decodes_resize_as_faithfully_as_libjpegs() {
+    // What counts is the output: each decode, Lanczos-resized to half its size as the pipeline
+    // does, against the same resize of a full decode. The dropped frequencies are above the
+    // decode's Nyquist limit; libjpeg's reduced IDCTs fold some of them back in (aliasing).
+    let layouts = [
+        ("4:2:0", Some((2, 2))),
+        ("4:2:2", Some((2, 1))),
+        ("4:4:0", Some((1, 2))),
+        ("4:4:4", Some((1, 1))),
+        ("grey", None),
+    ];
+    let (w, h) = (517, 333);
+    let mut failures = Vec::new();
+    for (layout, sampling) in layouts {
+        for (mode_name, mode) in [
+            ("one DC scan", ScanMode::AllComponentsTogether),
+            ("a DC scan per component", ScanMode::ScanPerComponent),
+        ] {
+            let bytes = progressive(w, h, sampling, mode);
+            let hd = header(SourceFormat::Jpeg, &bytes).expect("header");
+            let (full, _) = jpeg::decode(&bytes, &hd, 8).expect("full decode");
+            for numerator in [2u8, 4] {
+                let ours = progressive::decode(&bytes, u64::MAX, numerator)
+                    .unwrap_or_else(|why| panic!("{layout} {numerator}/8: declined: {why}"));
+                let (libjpeg, _) = jpeg::decode(&bytes, &hd, numerator).expect("libjpeg");
+                assert_eq!(
+                    (ours.width, ours.height),
+                    (libjpeg.width, libjpeg.height),
+                    "{layout} {numerator}/8"
+                );
+                let scale = f64::from(numerator) / 8.0;
+                let out = (
+                    (w as f64 * scale / 2.0).round() as u32,
+                    (h as f64 * scale / 2.0).round() as u32,
+                );
+                let truth = finish(&full, 1.0, (w, h), out);
+                let ours_err = differences(&finish(&ours, scale, (w, h), out), &truth).0;
+                let libjpeg_err = differences(&finish(&libjpeg, scale, (w, h), out), &truth).0;
+                eprintln!(
+                    "{layout}, {mode_name}, {numerator}/8 then half: from a full decode's \
+                     resize: ours {ours_err:.2}, libjpeg {libjpeg_err:.2}"
+                );
+                if ours_err > libjpeg_err + 0.25 {
+                    failures.push(format!(
+                        "{layout}, {mode_name}, {numerator}/8: {ours_err:.2} vs {libjpeg_err:.2}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "less faithful than libjpeg: {failures:?}"
+    );
+}
+
 #[test]
 fn pillow_files_with_restart_markers_and_dc_refinement_decode_like_libjpeg() {
     // Written by libjpeg through Pillow (scripts/fuzz-seeds.py): the first DC scan drops the
@@ -146,7 +222,7 @@ fn pillow_files_with_restart_markers_and_dc_refinement_decode_like_libjpeg() {
     ] {
         let bytes = std::fs::read(format!("{dir}/{name}")).expect("seed");
         let h = header(SourceFormat::Jpeg, &bytes).expect("header");
-        let ours = jpeg_dc::decode(&bytes, u64::MAX)
+        let ours = progressive::decode(&bytes, u64::MAX, 1)
             .unwrap_or_else(|why| panic!("{name}: declined: {why}"));
         let (libjpeg, _) = jpeg::decode(&bytes, &h, 1).expect("libjpeg");
         assert_eq!((ours.width, ours.height), (libjpeg.width, libjpeg.height));
@@ -155,6 +231,19 @@ fn pillow_files_with_restart_markers_and_dc_refinement_decode_like_libjpeg() {
             if exact { max == 0 } else { mean < 2.0 },
             "{name}: mean {mean:.2}, max {max} from libjpeg"
         );
+        // Their AC scans include successive-approximation refinements.
+        for numerator in [2u8, 4] {
+            let ours = progressive::decode(&bytes, u64::MAX, numerator)
+                .unwrap_or_else(|why| panic!("{name} {numerator}/8: declined: {why}"));
+            let (libjpeg, _) = jpeg::decode(&bytes, &h, numerator).expect("libjpeg");
+            assert_eq!((ours.width, ours.height), (libjpeg.width, libjpeg.height));
+            let (mean, max) = differences(&ours.data, &libjpeg.data);
+            eprintln!("{name} {numerator}/8: mean {mean:.3}, max {max} from libjpeg");
+            assert!(
+                mean < 1.5,
+                "{name} {numerator}/8: mean {mean:.2}, max {max} from libjpeg"
+            );
+        }
     }
 }
 
@@ -167,17 +256,17 @@ fn baseline_large_and_420_files_are_declined() {
     s.write_scanlines(&vec![128; 64 * 64 * 3]).expect("write");
     let baseline = s.finish().expect("finish");
     assert_eq!(
-        jpeg_dc::decode(&baseline, u64::MAX).err(),
+        progressive::decode(&baseline, u64::MAX, 1).err(),
         Some("not a progressive Huffman JPEG")
     );
     let big = progressive(517, 333, Some((2, 1)), ScanMode::AllComponentsTogether);
     assert_eq!(
-        jpeg_dc::decode(&big, 1000).err(),
+        progressive::decode(&big, 1000, 1).err(),
         Some("frame larger than the pixel limit")
     );
     let yuv420 = progressive(517, 333, Some((2, 2)), ScanMode::AllComponentsTogether);
     assert_eq!(
-        jpeg_dc::decode(&yuv420, u64::MAX).err(),
+        progressive::decode(&yuv420, u64::MAX, 1).err(),
         Some("chroma subsampled both ways")
     );
 }
@@ -192,7 +281,7 @@ fn thumbnails_of_progressive_files_take_the_dc_path() {
     let c = Config::embedded();
     let on = Settings::request(&c);
     let mut off = on.clone();
-    off.progressive_dc = false;
+    off.progressive_scaled = false;
     let whole = progressive(1200, 900, Some((2, 1)), ScanMode::AllComponentsTogether);
     // 1/16 of the width or less: libjpeg would decode at 1/8 too.
     let o = ops(&c, "w=64&fmt=png");
