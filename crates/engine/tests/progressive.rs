@@ -264,6 +264,11 @@ fn baseline_large_and_420_files_are_declined() {
         progressive::decode(&big, 1000, 1).err(),
         Some("frame larger than the pixel limit")
     );
+    let yuv311 = progressive(517, 333, Some((3, 1)), ScanMode::AllComponentsTogether);
+    assert_eq!(
+        progressive::decode(&yuv311, u64::MAX, 2).err(),
+        Some("chroma subsampled by three")
+    );
     let yuv420 = progressive(517, 333, Some((2, 2)), ScanMode::AllComponentsTogether);
     assert_eq!(
         progressive::decode(&yuv420, u64::MAX, 1).err(),

@@ -280,6 +280,14 @@ impl Frame {
         {
             return Err("unsupported sampling factors or table index");
         }
+        if k > 1
+            && raw
+                .iter()
+                .any(|&(_, h, v, _)| h_max / h == 3 || v_max / v == 3)
+        {
+            // Its IDCT would be 3·k samples wide; the IDCT sizes here are 2, 4 and 8.
+            return Err("chroma subsampled by three");
+        }
         if k == 1 && raw.iter().any(|&(_, h, v, _)| h < h_max && v < v_max) {
             // libjpeg scales such a component up in the IDCT, from its AC coefficients (a
             // 2×2 IDCT at 1/8 scale); interpolating its DC values lost that detail (mean error
@@ -741,6 +749,7 @@ impl Idct {
             (8, 4) => self.plane_of::<8, 4>(c, quant, (pw, ph)),
             (4, 8) => self.plane_of::<4, 8>(c, quant, (pw, ph)),
             (8, 2) => self.plane_of::<8, 2>(c, quant, (pw, ph)),
+            // (2, 8): Frame::parse admits only sizes 2, 4 and 8.
             _ => self.plane_of::<2, 8>(c, quant, (pw, ph)),
         }
     }
