@@ -17,7 +17,8 @@ use std::sync::LazyLock;
 static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
 
 /// Renders that between them reach every encoder, the YCbCr path (JPEG from a JPEG; the
-/// settings switch it on, as it is off by default), the progressive DC-only decode, smart crop,
+/// settings switch it on at every scale, where the default keeps it to full-size decodes), the
+/// reduced progressive decode at 1/8, 1/4 and 1/2 (on the 256 px progressive seeds), smart crop,
 /// padding and effects. The input's length picks one, so the bytes themselves stay an unmodified
 /// image for the seeds.
 static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
@@ -29,7 +30,7 @@ static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
         "w=32&h=32&fit=cover&pos=attention&fmt=gif",
         "w=40&h=30&fit=contain&bg=ff0000&blur=1&fmt=jpeg",
         "w=16&rot=90&flip=h&sharpen=1&fmt=avif",
-        // 1/16 of the 256 px progressive seeds: the DC-only decode.
+        // 1/16 of the 256 px progressive seeds: the DC-only (1/8) decode.
         "w=16&fmt=webp",
     ]
     .iter()
