@@ -64,18 +64,24 @@ fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
         / a.len() as f64
 }
 
-/// Runs `query` on both paths and scores each against the RGB path's lossless render of the
-/// same geometry: the fast path must be as faithful (it resamples chroma once instead of
-/// upsampling, resizing and subsampling it again).
-fn compare(name: &str, input: &[u8], query: &str) {
-    let c = Config::embedded();
-    let mut fast = Settings::request(&c);
+/// Request settings with the YCbCr path always taken, and never.
+fn both_paths(c: &Config) -> (Settings, Settings) {
+    let mut fast = Settings::request(c);
     fast.ycc_path = YccPath::Always;
     // mozjpeg writes progressive files by default; keep them on libjpeg, whose planes this
     // path reads, rather than the reduced progressive decoder.
     fast.progressive_scaled = false;
     let mut slow = fast.clone();
     slow.ycc_path = YccPath::Never;
+    (fast, slow)
+}
+
+/// Runs `query` on both paths and scores each against the RGB path's lossless render of the
+/// same geometry: the fast path must be as faithful (it resamples chroma once instead of
+/// upsampling, resizing and subsampling it again).
+fn compare(name: &str, input: &[u8], query: &str) {
+    let c = Config::embedded();
+    let (fast, slow) = both_paths(&c);
     let o = ops(&c, query);
     let a = transform(input, &o, &fast).unwrap_or_else(|e| panic!("{name} {query}: {e}"));
     let b = transform(input, &o, &slow).expect("RGB path");
@@ -151,13 +157,7 @@ fn steps_that_need_rgb_keep_the_rgb_path() {
     // Smart crop, effects, padding and orientation all read RGB: the two settings agree exactly.
     let c = Config::embedded();
     let input = jpeg(400, 300, (2, 2), false);
-    let mut fast = Settings::request(&c);
-    fast.ycc_path = YccPath::Always;
-    // mozjpeg writes progressive files by default; keep them on libjpeg, whose planes this
-    // path reads, rather than the reduced progressive decoder.
-    fast.progressive_scaled = false;
-    let mut slow = fast.clone();
-    slow.ycc_path = YccPath::Never;
+    let (fast, slow) = both_paths(&c);
     for query in [
         "w=100&h=100&fit=cover&pos=attention&fmt=jpeg",
         "w=100&blur=2&fmt=jpeg",

@@ -522,7 +522,7 @@ impl Frame {
                 }
                 plane
             } else {
-                Idct::new(c.kx, c.ky).plane(c, &quant, (pw, ph))
+                idct_plane(c, &quant, (pw, ph))
             };
             planes.push(upsample(
                 plane,
@@ -694,143 +694,118 @@ fn correct(bits: &mut Bits, coefs: &mut [i16], slots: &Slots, passed: u64, p1: i
     }
 }
 
-/// The kx×ky inverse DCT of a block's lowest kx×ky frequencies, each frequency weighted by its
-/// 8-point basis function's mean over an output pixel's samples. libjpeg's reduced IDCTs also
-/// fold in frequencies above the output's Nyquist limit, which alias.
-struct Idct {
-    kx: usize,
-    ky: usize,
-    /// Per axis, basis[x * n + u]: C(u)·A(u)·cos((2x+1)uπ / 2n) / 2 with C(0) = 1/√2 and A(u)
-    /// the mean factor, so the two passes give sample − 128 and the DC term DC/8.
-    basis_x: Vec<f32>,
-    basis_y: Vec<f32>,
+/// Per axis of n output samples, basis[x][u]: C(u)·A(u)·cos((2x+1)uπ / 2n) / 2 with
+/// C(0) = 1/√2 and A(u) the mean of the 8-point basis function over an output sample's 8/n
+/// source samples, so the two IDCT passes give sample − 128 and the DC term DC/8.
+fn basis<const N: usize>() -> [[f32; N]; N] {
+    use std::f64::consts::{FRAC_1_SQRT_2, PI};
+    let mut basis = [[0f32; N]; N];
+    for (x, row) in basis.iter_mut().enumerate() {
+        for (u, b) in row.iter_mut().enumerate() {
+            let cu = if u == 0 { FRAC_1_SQRT_2 } else { 1.0 };
+            let angle = ((2 * x + 1) * u) as f64 * PI / (2 * N) as f64;
+            // The mean of cos((2s+1)uπ/16) over the m = 8/N samples s of output sample x.
+            let m = (8 / N) as f64;
+            let step = u as f64 * PI / 16.0;
+            let mean = if u == 0 {
+                1.0
+            } else {
+                (m * step).sin() / (m * step.sin())
+            };
+            *b = (cu * mean * angle.cos() / 2.0) as f32;
+        }
+    }
+    basis
 }
 
-impl Idct {
-    fn new(kx: usize, ky: usize) -> Idct {
-        Idct {
-            kx,
-            ky,
-            basis_x: Self::basis(kx),
-            basis_y: Self::basis(ky),
+/// Component `c`'s samples, `pw`×`ph` (the blocks' pixels cropped to the image): the kx×ky
+/// inverse DCT of each block's lowest kx×ky frequencies, each weighted by its basis function's
+/// mean over an output sample. libjpeg's reduced IDCTs also fold in frequencies above the
+/// output's Nyquist limit, which alias.
+fn idct_plane(c: &Component, quant: &Quant, (pw, ph): (usize, usize)) -> Vec<u8> {
+    // Fixed sizes let the compiler unroll and vectorise the two passes.
+    match (c.kx, c.ky) {
+        (2, 2) => idct_plane_of::<2, 2>(c, quant, (pw, ph)),
+        (4, 4) => idct_plane_of::<4, 4>(c, quant, (pw, ph)),
+        (8, 8) => idct_plane_of::<8, 8>(c, quant, (pw, ph)),
+        (4, 2) => idct_plane_of::<4, 2>(c, quant, (pw, ph)),
+        (2, 4) => idct_plane_of::<2, 4>(c, quant, (pw, ph)),
+        (8, 4) => idct_plane_of::<8, 4>(c, quant, (pw, ph)),
+        (4, 8) => idct_plane_of::<4, 8>(c, quant, (pw, ph)),
+        (8, 2) => idct_plane_of::<8, 2>(c, quant, (pw, ph)),
+        // (2, 8): Frame::parse admits only sizes 2, 4 and 8.
+        _ => idct_plane_of::<2, 8>(c, quant, (pw, ph)),
+    }
+}
+
+fn idct_plane_of<const KX: usize, const KY: usize>(
+    c: &Component,
+    quant: &Quant,
+    (pw, ph): (usize, usize),
+) -> Vec<u8> {
+    // Dequantisation factor per slot.
+    let mut q = [[0f32; KX]; KY];
+    for (z, &slot) in c.slots.at.iter().enumerate() {
+        let slot = usize::from(slot);
+        if slot < KX * KY {
+            q[slot / KX][slot % KX] = f32::from(quant[z]);
         }
     }
-
-    fn basis(n: usize) -> Vec<f32> {
-        use std::f64::consts::{FRAC_1_SQRT_2, PI};
-        let mut basis = Vec::with_capacity(n * n);
-        for x in 0..n {
-            for u in 0..n {
-                let cu = if u == 0 { FRAC_1_SQRT_2 } else { 1.0 };
-                let angle = ((2 * x + 1) * u) as f64 * PI / (2 * n) as f64;
-                // The mean of cos((2s+1)uπ/16) over the m = 8/n samples s of output pixel x.
-                let m = (8 / n) as f64;
-                let step = u as f64 * PI / 16.0;
-                let mean = if u == 0 {
-                    1.0
-                } else {
-                    (m * step).sin() / (m * step.sin())
-                };
-                basis.push((cu * mean * angle.cos() / 2.0) as f32);
-            }
-        }
-        basis
-    }
-
-    /// Component `c`'s samples, `pw`×`ph` (the blocks' pixels cropped to the image).
-    fn plane(&self, c: &Component, quant: &Quant, (pw, ph): (usize, usize)) -> Vec<u8> {
-        // Fixed sizes let the compiler unroll and vectorise the two passes.
-        match (self.kx, self.ky) {
-            (2, 2) => self.plane_of::<2, 2>(c, quant, (pw, ph)),
-            (4, 4) => self.plane_of::<4, 4>(c, quant, (pw, ph)),
-            (8, 8) => self.plane_of::<8, 8>(c, quant, (pw, ph)),
-            (4, 2) => self.plane_of::<4, 2>(c, quant, (pw, ph)),
-            (2, 4) => self.plane_of::<2, 4>(c, quant, (pw, ph)),
-            (8, 4) => self.plane_of::<8, 4>(c, quant, (pw, ph)),
-            (4, 8) => self.plane_of::<4, 8>(c, quant, (pw, ph)),
-            (8, 2) => self.plane_of::<8, 2>(c, quant, (pw, ph)),
-            // (2, 8): Frame::parse admits only sizes 2, 4 and 8.
-            _ => self.plane_of::<2, 8>(c, quant, (pw, ph)),
-        }
-    }
-
-    fn plane_of<const KX: usize, const KY: usize>(
-        &self,
-        c: &Component,
-        quant: &Quant,
-        (pw, ph): (usize, usize),
-    ) -> Vec<u8> {
-        // Dequantisation factor per slot.
-        let mut q = [[0f32; KX]; KY];
-        for (z, &slot) in c.slots.at.iter().enumerate() {
-            let slot = usize::from(slot);
-            if slot < KX * KY {
-                q[slot / KX][slot % KX] = f32::from(quant[z]);
-            }
-        }
-        let mut bx_basis = [[0f32; KX]; KX];
-        for (x, row) in bx_basis.iter_mut().enumerate() {
-            row.copy_from_slice(&self.basis_x[x * KX..(x + 1) * KX]);
-        }
-        let mut by_basis = [[0f32; KY]; KY];
-        for (y, row) in by_basis.iter_mut().enumerate() {
-            row.copy_from_slice(&self.basis_y[y * KY..(y + 1) * KY]);
-        }
-        let stride = c.blocks_w * KX;
-        let mut out = vec![0u8; stride * c.blocks_h * KY];
-        for by in 0..c.blocks_h {
-            for bx in 0..c.blocks_w {
-                let idx = by * c.grid_w + bx;
-                let Some(coefs) = c.ac.get(idx * KX * KY..(idx + 1) * KX * KY) else {
+    let (bx_basis, by_basis) = (basis::<KX>(), basis::<KY>());
+    let stride = c.blocks_w * KX;
+    let mut out = vec![0u8; stride * c.blocks_h * KY];
+    for by in 0..c.blocks_h {
+        for bx in 0..c.blocks_w {
+            let idx = by * c.grid_w + bx;
+            let Some(coefs) = c.ac.get(idx * KX * KY..(idx + 1) * KX * KY) else {
+                continue;
+            };
+            // Along each row (over u), skipping all-zero rows, then down (over v).
+            let mut rows = [[0f32; KX]; KY];
+            for v in 0..KY {
+                let line = &coefs[v * KX..(v + 1) * KX];
+                if v > 0 && line.iter().all(|&x| x == 0) {
                     continue;
-                };
-                // Along each row (over u), skipping all-zero rows, then down (over v).
-                let mut rows = [[0f32; KX]; KY];
-                for v in 0..KY {
-                    let line = &coefs[v * KX..(v + 1) * KX];
-                    if v > 0 && line.iter().all(|&x| x == 0) {
-                        continue;
-                    }
-                    let mut f = [0f32; KX];
+                }
+                let mut f = [0f32; KX];
+                for u in 0..KX {
+                    f[u] = f32::from(line[u]) * q[v][u];
+                }
+                if v == 0 {
+                    f[0] = c.dc[idx] as f32 * q[0][0];
+                }
+                for x in 0..KX {
+                    let mut sum = 0f32;
                     for u in 0..KX {
-                        f[u] = f32::from(line[u]) * q[v][u];
+                        sum += f[u] * bx_basis[x][u];
                     }
-                    if v == 0 {
-                        f[0] = c.dc[idx] as f32 * q[0][0];
-                    }
+                    rows[v][x] = sum;
+                }
+            }
+            for y in 0..KY {
+                let line = &mut out[(by * KY + y) * stride + bx * KX..][..KX];
+                let mut acc = [128.5f32; KX];
+                for v in 0..KY {
+                    let w = by_basis[y][v];
                     for x in 0..KX {
-                        let mut sum = 0f32;
-                        for u in 0..KX {
-                            sum += f[u] * bx_basis[x][u];
-                        }
-                        rows[v][x] = sum;
+                        acc[x] += rows[v][x] * w;
                     }
                 }
-                for y in 0..KY {
-                    let line = &mut out[(by * KY + y) * stride + bx * KX..][..KX];
-                    let mut acc = [128.5f32; KX];
-                    for v in 0..KY {
-                        let w = by_basis[y][v];
-                        for x in 0..KX {
-                            acc[x] += rows[v][x] * w;
-                        }
-                    }
-                    for (px, a) in line.iter_mut().zip(acc) {
-                        *px = a.clamp(0.0, 255.0) as u8;
-                    }
+                for (px, a) in line.iter_mut().zip(acc) {
+                    *px = a.clamp(0.0, 255.0) as u8;
                 }
             }
         }
-        if stride == pw {
-            out.truncate(pw * ph);
-            return out;
-        }
-        out.chunks_exact(stride)
-            .take(ph)
-            .flat_map(|row| &row[..pw])
-            .copied()
-            .collect()
     }
+    if stride == pw {
+        out.truncate(pw * ph);
+        return out;
+    }
+    out.chunks_exact(stride)
+        .take(ph)
+        .flat_map(|row| &row[..pw])
+        .copied()
+        .collect()
 }
 
 /// Scales a subsampled plane up by whole factors with centred linear interpolation (libjpeg's
