@@ -68,6 +68,9 @@ struct Job<'a> {
     /// Decoded pixels per source pixel, when the decoder says so exactly: a JPEG decoded at
     /// 1/4 rounds 2725 px up to 682, whose last column is only a quarter image.
     decode_scale: Option<(f64, f64)>,
+    /// Where the image starts in the raster: (0, 0) unless orientation moved a DCT-scaled
+    /// decode's partial last row or column to the top or left.
+    content_origin: (f64, f64),
     /// A JPEG on the YCbCr fast path holds its planes here instead of `picture`.
     ycc: Option<Ycc>,
     /// Single renders may take the YCbCr path; a fan-out shares one RGB decode.
@@ -144,6 +147,7 @@ impl<'a> Job<'a> {
             },
             icc_applied: false,
             decode_scale: None,
+            content_origin: (0.0, 0.0),
             ycc: None,
             allow_planar: false,
             bytes: Vec::new(),
@@ -379,7 +383,10 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
     let max_pixels = job.settings.max_source_pixels;
     let picture = match job.format {
         Some(SourceFormat::Jpeg) => {
-            let numerator = decode::jpeg::shrink_numerator(plan.scale_x.max(plan.scale_y));
+            let numerator = decode::jpeg::shrink_numerator(
+                plan.scale_x.max(plan.scale_y),
+                f64::from(job.settings.encoder.jpeg_shrink_margin),
+            );
             let scale = f64::from(numerator) / 8.0;
             if numerator < 8 && job.header.progressive && job.settings.progressive_scaled {
                 // Only the coefficients this scale needs (decode::progressive); what that
@@ -465,6 +472,15 @@ fn to_srgb(job: &mut Job) -> Result<(), EngineError> {
 fn orient(job: &mut Job) -> Result<(), EngineError> {
     if !job.orientation.is_identity() {
         let o = job.orientation;
+        if let Some((sx, sy)) = job.decode_scale {
+            let (w, h) = job.size();
+            let (w, h) = (f64::from(w), f64::from(h));
+            let content = (
+                (f64::from(job.header.width) * sx).min(w),
+                (f64::from(job.header.height) * sy).min(h),
+            );
+            job.content_origin = oriented_origin(o, (w, h), content);
+        }
         if o.transposes() {
             job.decode_scale = job.decode_scale.map(|(x, y)| (y, x));
         }
@@ -475,33 +491,64 @@ fn orient(job: &mut Job) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Where content occupying the top-left `content` of a `size` raster starts once `o` has
+/// mirrored and rotated the raster (as `orient::apply` does).
+fn oriented_origin(o: Orientation, (w, h): (f64, f64), (cw, ch): (f64, f64)) -> (f64, f64) {
+    // The content's box as [x0, x1) × [y0, y1), mirrored first, then turned clockwise.
+    let (x0, x1) = if o.mirror { (w - cw, w) } else { (0.0, cw) };
+    let (y0, y1) = (0.0, ch);
+    match o.quarter_turns % 4 {
+        0 => (x0, y0),
+        1 => (h - y1, x0),
+        2 => (w - x1, h - y1),
+        _ => (y0, w - x1),
+    }
+}
+
 fn crop_and_resize(job: &mut Job) -> Result<(), EngineError> {
     let plan = job
         .plan
         .ok_or_else(|| EngineError::Internal("resize before plan".into()))?;
     let (dw, dh) = job.size();
-    let (dw, dh) = (f64::from(dw), f64::from(dh));
     // Decoded pixels per upright source pixel: JPEG may have shrunk on load, SVG rendered at size.
     let (rx, ry) = job.decoded_scale(job.upright);
+    // The image's extent in the raster: a DCT-scaled decode rounds its size up (2725 px at 1/4
+    // is 682 pixels, the last a quarter image), so anchoring on the raster's edge would shift a
+    // centred crop by up to half a pixel.
+    let (dw, dh) = (
+        (f64::from(job.upright.0) * rx).min(f64::from(dw)),
+        (f64::from(job.upright.1) * ry).min(f64::from(dh)),
+    );
     let (rw, rh) = (plan.region_w * rx, plan.region_h * ry);
     let (rw, rh) = (rw.min(dw), rh.min(dh));
     let (x, y) = if job.ops.fit() == Fit::Cover && (rw < dw || rh < dh) {
         match job.ops.position().anchor() {
             Some((ax, ay)) => ((dw - rw) * f64::from(ax), (dh - rh) * f64::from(ay)),
-            None => smartcrop::place(&job.picture.frames[0].raster, rw, rh, job.ops.position()),
+            None => {
+                let (x, y) =
+                    smartcrop::place(&job.picture.frames[0].raster, rw, rh, job.ops.position());
+                (x.min(dw - rw), y.min(dh - rh))
+            }
         }
     } else {
         (0.0, 0.0)
     };
-    let region = Region { x, y, w: rw, h: rh };
+    let (ox, oy) = job.content_origin;
+    let region = Region {
+        x: x + ox,
+        y: y + oy,
+        w: rw,
+        h: rh,
+    };
     let (ow, oh) = (plan.out_w, plan.out_h);
     if let Some(ycc) = &job.ycc {
         job.ycc = Some(ycc.resize(region, ow, oh)?);
         return Ok(());
     }
+    let margin = f64::from(job.settings.encoder.jpeg_shrink_margin);
     job.picture = job
         .take_picture()
-        .map(|r| resize::resize(&r, region, ow, oh))?;
+        .map(|r| resize::resize_prefiltered(&r, region, ow, oh, margin))?;
     Ok(())
 }
 

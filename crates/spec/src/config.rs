@@ -74,7 +74,7 @@ pub struct Encoding {
     pub precompute: EncoderSettings,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncoderSettings {
     /// Progressive scans with trellis quantisation, instead of fast baseline with optimised Huffman.
@@ -83,6 +83,15 @@ pub struct EncoderSettings {
     pub webp_method: u8,
     /// libaom speed (cpu-used, all-intra), 0 (slowest, smallest) to 9 (fastest).
     pub avif_speed: u8,
+    /// How much resizing a JPEG's shrink-on-load (a DCT-scaled decode at 1/2, 1/4 or 1/8)
+    /// must leave for Lanczos3, 1.0 to 8.0: 2.0 decodes at least twice the output size; lower
+    /// decodes less and is faster, but DCT scaling aliases fine detail as it nears 1.0.
+    #[serde(default = "default_shrink_margin")]
+    pub jpeg_shrink_margin: f32,
+}
+
+fn default_shrink_margin() -> f32 {
+    2.0
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -238,6 +247,12 @@ impl Config {
                 return bad(format!(
                     "encoding: webp_method must be 0-6 and avif_speed 0-9 (libaom cpu-used), got {} and {}",
                     s.webp_method, s.avif_speed
+                ));
+            }
+            if !(1.0..=8.0).contains(&s.jpeg_shrink_margin) {
+                return bad(format!(
+                    "encoding: jpeg_shrink_margin must be 1.0-8.0, got {}",
+                    s.jpeg_shrink_margin
                 ));
             }
         }

@@ -10,15 +10,15 @@ use crate::error::{EngineError, undecodable};
 use crate::probe::Header;
 use crate::raster::Raster;
 
-/// The DCT scale numerator (out of 8) for a decode at least twice the size the output needs
-/// (`scale` of full size), or full size. The factor of two leaves Lanczos3 the last step:
-/// DCT scaling straight to the output size aliases fine detail (SSIMULACRA2 fell by up to 17
-/// on the corpus in `just bench`). Only 1/8, 1/4 and 1/2 are used: libjpeg-turbo has SIMD
-/// paths for exactly these, and its other scales measured slower than a full decode here.
-pub fn shrink_numerator(scale: f64) -> u8 {
+/// The DCT scale numerator (out of 8) for a decode at least `margin` times the size the
+/// output needs (`scale` of full size), or full size. The margin leaves Lanczos3 the last
+/// step: DCT scaling straight to the output size aliases fine detail (SSIMULACRA2 fell by up
+/// to 17 on the corpus in `just bench`). Only 1/8, 1/4 and 1/2 are used: libjpeg-turbo has
+/// SIMD paths for exactly these, and its other scales measured slower than a full decode here.
+pub fn shrink_numerator(scale: f64, margin: f64) -> u8 {
     [1u8, 2, 4]
         .into_iter()
-        .find(|m| f64::from(*m) / 8.0 >= 2.0 * scale)
+        .find(|m| f64::from(*m) / 8.0 >= margin * scale)
         .unwrap_or(8)
 }
 
@@ -96,14 +96,19 @@ mod tests {
     use super::shrink_numerator;
 
     #[test]
-    fn shrink_on_load_leaves_lanczos_a_factor_of_two() {
-        // 2560 px → 640: decode at 1/2 (1280), not 1/4 (exactly 640).
-        assert_eq!(shrink_numerator(0.25), 4);
+    fn shrink_on_load_leaves_lanczos_the_margin() {
+        // 2560 px → 640: decode at 1/2 (1280), not 1/4 (exactly 640), at any margin above 1.
+        assert_eq!(shrink_numerator(0.25, 2.0), 4);
+        assert_eq!(shrink_numerator(0.25, 1.25), 4);
         // 5640 → 640: 1/4 (1410 ≥ 1280).
-        assert_eq!(shrink_numerator(640.0 / 5640.0), 2);
-        assert_eq!(shrink_numerator(0.05), 1);
+        assert_eq!(shrink_numerator(640.0 / 5640.0, 2.0), 2);
+        assert_eq!(shrink_numerator(0.05, 2.0), 1);
+        // 1600 px → 320: 1/2 at a margin of 2, 1/4 (400 ≥ 1.25 × 320) at 1.25.
+        assert_eq!(shrink_numerator(0.2, 2.0), 4);
+        assert_eq!(shrink_numerator(0.2, 1.25), 2);
         // 2560 → 1920 or a modest shrink: full size.
-        assert_eq!(shrink_numerator(0.75), 8);
-        assert_eq!(shrink_numerator(0.3), 8);
+        assert_eq!(shrink_numerator(0.75, 2.0), 8);
+        assert_eq!(shrink_numerator(0.3, 2.0), 8);
+        assert_eq!(shrink_numerator(0.34, 1.25), 4);
     }
 }
