@@ -173,6 +173,22 @@ fn config_validation_names_the_problem() {
     let e = Config::from_json(&v.to_string()).unwrap_err().to_string();
     assert!(e.contains("w=99999 exceeds the maximum 4096"), "{e}");
     let mut v: serde_json::Value = serde_json::from_str(crate::config::EMBEDDED_JSON).unwrap();
+    v["encoding"]["request"]["jpeg_shrink_margin"] = serde_json::json!(0.5);
+    let e = Config::from_json(&v.to_string()).unwrap_err().to_string();
+    assert!(
+        e.contains("jpeg_shrink_margin must be 1.0-8.0, got 0.5"),
+        "{e}"
+    );
+    // Absent, it is 2.0 (decode at least twice the output).
+    let mut v: serde_json::Value = serde_json::from_str(crate::config::EMBEDDED_JSON).unwrap();
+    v["encoding"]["precompute"]
+        .as_object_mut()
+        .unwrap()
+        .remove("jpeg_shrink_margin");
+    let c = Config::from_json(&v.to_string()).unwrap();
+    assert_eq!(c.encoding.precompute.jpeg_shrink_margin, 2.0);
+    assert_eq!(c.encoding.request.jpeg_shrink_margin, 1.2);
+    let mut v: serde_json::Value = serde_json::from_str(crate::config::EMBEDDED_JSON).unwrap();
     v["limits"]["surprise"] = serde_json::json!(1);
     assert!(
         Config::from_json(&v.to_string()).is_err(),
