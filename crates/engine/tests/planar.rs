@@ -2,13 +2,11 @@
 //! for every chroma layout, odd sizes, crops and progressive sources; other outputs keep RGB.
 
 use imgfront_engine::{Output, Settings, YccPath, transform};
-use imgfront_spec::{Config, Key, Ops, Spec};
+use imgfront_spec::Config;
 use mozjpeg::{ColorSpace, Compress};
 
-fn ops(c: &Config, q: &str) -> Ops {
-    let key = Key::from_decoded(c, "demo/x").expect("key");
-    Spec::from_key_and_query(c, key, q).expect("query").ops
-}
+mod common;
+use common::{mean_abs_diff, ops};
 
 fn corpus(name: &str) -> Vec<u8> {
     let dir = std::env::var("IMGFRONT_CORPUS")
@@ -53,15 +51,6 @@ fn rgb(c: &Config, out: &Output) -> Vec<u8> {
         .expect("png")
         .0
         .data
-}
-
-fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(x.abs_diff(*y)))
-        .sum::<f64>()
-        / a.len() as f64
 }
 
 /// Request settings with the YCbCr path always taken, and never.

@@ -3,13 +3,11 @@
 //! crops, rotations and mirrors must not anchor on that partial row or column.
 
 use imgfront_engine::{Settings, transform};
-use imgfront_spec::{Config, Key, Ops, Spec};
+use imgfront_spec::Config;
 use mozjpeg::{ColorSpace, Compress};
 
-fn ops(c: &Config, q: &str) -> Ops {
-    let key = Key::from_decoded(c, "demo/x").expect("key");
-    Spec::from_key_and_query(c, key, q).expect("query").ops
-}
+mod common;
+use common::{mean_abs_diff, ops};
 
 /// Waves across (red) and down (green): any misplacement along either axis shows as a phase
 /// error, and their periods survive a 1/8 decode.
@@ -33,15 +31,6 @@ fn jpeg(w: usize, h: usize, progressive: bool) -> Vec<u8> {
     let mut s = c.start_compress(Vec::new()).expect("start");
     s.write_scanlines(&waves(w, h)).expect("write");
     s.finish().expect("finish")
-}
-
-fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(x.abs_diff(*y)))
-        .sum::<f64>()
-        / a.len() as f64
 }
 
 fn pixels(png: &[u8]) -> Vec<u8> {
