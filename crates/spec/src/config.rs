@@ -81,6 +81,14 @@ pub struct EncoderSettings {
     pub jpeg_progressive: bool,
     /// libwebp method, 0 (fastest) to 6 (smallest).
     pub webp_method: u8,
+    /// libwebp method for outputs of at most `small_max_pixels` pixels (thumbnails, cards):
+    /// the decode dominates their render, so a slower, smaller method costs little. Absent:
+    /// `webp_method`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webp_method_small: Option<u8>,
+    /// Width × height up to which an output counts as small.
+    #[serde(default = "default_small_max_pixels")]
+    pub small_max_pixels: u32,
     /// libaom speed (cpu-used, all-intra), 0 (slowest, smallest) to 9 (fastest).
     pub avif_speed: u8,
     /// How much resizing a JPEG's shrink-on-load (a DCT-scaled decode at 1/2, 1/4 or 1/8)
@@ -92,6 +100,20 @@ pub struct EncoderSettings {
 
 fn default_shrink_margin() -> f32 {
     2.0
+}
+
+fn default_small_max_pixels() -> u32 {
+    320 * 320
+}
+
+impl EncoderSettings {
+    /// The libwebp method for an output of `pixels` pixels.
+    pub fn webp_method_for(&self, pixels: u64) -> u8 {
+        match self.webp_method_small {
+            Some(m) if pixels <= u64::from(self.small_max_pixels) => m,
+            _ => self.webp_method,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -243,10 +265,10 @@ impl Config {
             }
         }
         for s in [self.encoding.request, self.encoding.precompute] {
-            if s.webp_method > 6 || s.avif_speed > 9 {
+            if s.webp_method.max(s.webp_method_small.unwrap_or(0)) > 6 || s.avif_speed > 9 {
                 return bad(format!(
-                    "encoding: webp_method must be 0-6 and avif_speed 0-9 (libaom cpu-used), got {} and {}",
-                    s.webp_method, s.avif_speed
+                    "encoding: webp_method and webp_method_small must be 0-6 and avif_speed 0-9 (libaom cpu-used), got {}, {:?} and {}",
+                    s.webp_method, s.webp_method_small, s.avif_speed
                 ));
             }
             if !(1.0..=8.0).contains(&s.jpeg_shrink_margin) {

@@ -189,6 +189,10 @@ fn config_validation_names_the_problem() {
     assert_eq!(c.encoding.precompute.jpeg_shrink_margin, 2.0);
     assert_eq!(c.encoding.request.jpeg_shrink_margin, 1.2);
     let mut v: serde_json::Value = serde_json::from_str(crate::config::EMBEDDED_JSON).unwrap();
+    v["encoding"]["request"]["webp_method_small"] = serde_json::json!(7);
+    let e = Config::from_json(&v.to_string()).unwrap_err().to_string();
+    assert!(e.contains("got 2, Some(7) and 6"), "{e}");
+    let mut v: serde_json::Value = serde_json::from_str(crate::config::EMBEDDED_JSON).unwrap();
     v["limits"]["surprise"] = serde_json::json!(1);
     assert!(
         Config::from_json(&v.to_string()).is_err(),
@@ -203,4 +207,17 @@ fn viewer_url_helper_ignores_scheme_host_and_fragment() {
     assert_eq!(r.spec.canonical_path(), "/demo/a.jpg/w_640");
     let r = Spec::from_viewer_url(&c, "/demo/a.jpg?fmt=auto", Some("image/webp")).unwrap();
     assert_eq!(r.spec.canonical_path(), "/demo/a.jpg/fmt_webp");
+}
+
+#[test]
+fn small_outputs_take_the_small_webp_method() {
+    let c = cfg();
+    let r = c.encoding.request;
+    assert_eq!(r.webp_method_for(320 * 320), 3);
+    assert_eq!(r.webp_method_for(320 * 320 + 1), 2);
+    assert_eq!(r.webp_method_for(640 * 400), 2);
+    // Without a small method every size takes `webp_method`.
+    let p = c.encoding.precompute;
+    assert_eq!(p.webp_method_small, None);
+    assert_eq!(p.webp_method_for(160 * 160), p.webp_method);
 }

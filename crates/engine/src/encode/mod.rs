@@ -28,7 +28,10 @@ pub fn encode(
     match format {
         Format::Jpeg => jpeg::encode(first, quality, settings.jpeg_progressive),
         Format::Png => png::encode(first, settings.jpeg_progressive),
-        Format::Webp => webp::encode(picture, quality, settings.webp_method),
+        Format::Webp => {
+            let pixels = u64::from(first.width) * u64::from(first.height);
+            webp::encode(picture, quality, settings.webp_method_for(pixels))
+        }
         Format::Avif => avif::encode(first, quality, settings.avif_speed),
         Format::Gif => gif::encode(picture),
     }
