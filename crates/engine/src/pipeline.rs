@@ -534,9 +534,11 @@ fn crop_and_resize(job: &mut Job) -> Result<(), EngineError> {
         (0.0, 0.0)
     };
     let (ox, oy) = job.content_origin;
+    // Rounding may put the far edge an ulp past the raster, which the resizer refuses.
+    let (raster_w, raster_h) = job.size();
     let region = Region {
-        x: x + ox,
-        y: y + oy,
+        x: (x + ox).min(f64::from(raster_w) - rw).max(0.0),
+        y: (y + oy).min(f64::from(raster_h) - rh).max(0.0),
         w: rw,
         h: rh,
     };
