@@ -94,6 +94,18 @@ impl Job<'_> {
         )
     }
 
+    /// The picture's extent in the raster, in pixels, for a source of size `source`: a
+    /// DCT-scaled decode rounds its size up (2725 px at 1/4 is 682 pixels, the last a quarter
+    /// image), so anchoring on the raster's edge would shift a centred crop by up to half a pixel.
+    fn content_size(&self, source: (u32, u32)) -> (f64, f64) {
+        let (sx, sy) = self.decoded_scale(source);
+        let (w, h) = self.size();
+        (
+            (f64::from(source.0) * sx).min(f64::from(w)),
+            (f64::from(source.1) * sy).min(f64::from(h)),
+        )
+    }
+
     /// The current pixel size, on either path.
     fn size(&self) -> (u32, u32) {
         match &self.ycc {
@@ -472,14 +484,10 @@ fn to_srgb(job: &mut Job) -> Result<(), EngineError> {
 fn orient(job: &mut Job) -> Result<(), EngineError> {
     if !job.orientation.is_identity() {
         let o = job.orientation;
-        if let Some((sx, sy)) = job.decode_scale {
+        if job.decode_scale.is_some() {
             let (w, h) = job.size();
-            let (w, h) = (f64::from(w), f64::from(h));
-            let content = (
-                (f64::from(job.header.width) * sx).min(w),
-                (f64::from(job.header.height) * sy).min(h),
-            );
-            job.content_origin = oriented_origin(o, (w, h), content);
+            let content = job.content_size((job.header.width, job.header.height));
+            job.content_origin = oriented_origin(o, (f64::from(w), f64::from(h)), content);
         }
         if o.transposes() {
             job.decode_scale = job.decode_scale.map(|(x, y)| (y, x));
@@ -509,16 +517,9 @@ fn crop_and_resize(job: &mut Job) -> Result<(), EngineError> {
     let plan = job
         .plan
         .ok_or_else(|| EngineError::Internal("resize before plan".into()))?;
-    let (dw, dh) = job.size();
     // Decoded pixels per upright source pixel: JPEG may have shrunk on load, SVG rendered at size.
     let (rx, ry) = job.decoded_scale(job.upright);
-    // The image's extent in the raster: a DCT-scaled decode rounds its size up (2725 px at 1/4
-    // is 682 pixels, the last a quarter image), so anchoring on the raster's edge would shift a
-    // centred crop by up to half a pixel.
-    let (dw, dh) = (
-        (f64::from(job.upright.0) * rx).min(f64::from(dw)),
-        (f64::from(job.upright.1) * ry).min(f64::from(dh)),
-    );
+    let (dw, dh) = job.content_size(job.upright);
     let (rw, rh) = (plan.region_w * rx, plan.region_h * ry);
     let (rw, rh) = (rw.min(dw), rh.min(dh));
     let (x, y) = if job.ops.fit() == Fit::Cover && (rw < dw || rh < dh) {

@@ -51,8 +51,8 @@ pub fn resize_prefiltered(
 }
 
 /// The largest of 8, 4 and 2 (the DCT scales) that leaves Lanczos3 a shrink of at least
-/// `margin`, if any does.
-fn box_factor(shrink: f64, margin: f64) -> Option<f64> {
+/// `margin`, if any does: for a box step here and for a JPEG's shrink-on-load.
+pub(crate) fn box_factor(shrink: f64, margin: f64) -> Option<f64> {
     [8.0, 4.0, 2.0].into_iter().find(|f| shrink / f >= margin)
 }
 

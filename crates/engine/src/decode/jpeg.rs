@@ -16,10 +16,7 @@ use crate::raster::Raster;
 /// to 17 on the corpus in `just bench`). Only 1/8, 1/4 and 1/2 are used: libjpeg-turbo has
 /// SIMD paths for exactly these, and its other scales measured slower than a full decode here.
 pub fn shrink_numerator(scale: f64, margin: f64) -> u8 {
-    [1u8, 2, 4]
-        .into_iter()
-        .find(|m| f64::from(*m) / 8.0 >= margin * scale)
-        .unwrap_or(8)
+    crate::resize::box_factor(1.0 / scale, margin).map_or(8, |f| (8.0 / f) as u8)
 }
 
 /// Decodes at `numerator`/8 of full size. Returns the raster and whether the ICC profile (if any)
