@@ -64,6 +64,9 @@ def main():
     wide = source((256, 48))
     save("progressive-422-restarts.jpg", wide, format="JPEG", quality=60, progressive=True,
          subsampling=1, restart_marker_blocks=5)
+    # And a baseline one, which the YCbCr path decodes the same way when the output is 1/4.
+    save("baseline-420-restarts.jpg", wide, format="JPEG", quality=60, subsampling=2,
+         restart_marker_blocks=3)
     save("progressive-444.jpg", wide, format="JPEG", quality=60, progressive=True, subsampling=0)
     save("progressive-grey.jpg", wide.convert("L"), format="JPEG", quality=60, progressive=True)
     save("grey.jpg", rgb.convert("L"), format="JPEG")

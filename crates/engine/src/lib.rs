@@ -29,10 +29,11 @@ pub use probe::SourceFormat;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum YccPath {
     Never,
-    /// Only for a full-size decode: there libjpeg hands over subsampled chroma planes. At any
-    /// DCT scale it IDCTs chroma at luma size, and three full planes resized measured slower
-    /// than one RGB raster (see [`planar`]).
-    Unscaled,
+    /// Wherever the planes arrive with chroma still subsampled: libjpeg's at full size, and at
+    /// a DCT scale our decoder's ([`decode::progressive`]). libjpeg's own scaled decode IDCTs
+    /// chroma at luma size, and three full planes resized measured slower than one RGB raster.
+    Subsampled,
+    /// Also libjpeg's scaled planes, when our decoder is off or declines (to measure them).
     Always,
 }
 
@@ -47,10 +48,11 @@ pub struct Settings {
     pub encoder: EncoderSettings,
     /// When YCbCr JPEGs stay in YCbCr from decode to a JPEG encode (no step needing RGB).
     pub ycc_path: YccPath,
-    /// Decode progressive JPEGs that shrink on load (1/8, 1/4, 1/2) from only the coefficients
-    /// that scale needs ([`decode::progressive`]). On by default; off only to measure libjpeg
+    /// Decode JPEGs that shrink on load (1/8, 1/4, 1/2) from only the coefficients that scale
+    /// needs ([`decode::progressive`]): progressive files always, baseline ones on the YCbCr
+    /// path when the decode is the output size. On by default; off only to measure libjpeg
     /// against it.
-    pub progressive_scaled: bool,
+    pub scaled_decoder: bool,
 }
 
 impl Settings {
@@ -62,8 +64,8 @@ impl Settings {
             max_height: config.limits.max_height,
             default_quality: config.quality.default.clone(),
             encoder,
-            ycc_path: YccPath::Unscaled,
-            progressive_scaled: true,
+            ycc_path: YccPath::Subsampled,
+            scaled_decoder: true,
         }
     }
 

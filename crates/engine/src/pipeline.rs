@@ -10,6 +10,7 @@ use std::time::Instant;
 use imgfront_spec::{Fit, Format, Ops, Orientation};
 
 use crate::decode;
+use crate::decode::progressive::Filter;
 use crate::error::{EngineError, undecodable};
 use crate::geometry::{self, Plan};
 use crate::planar::{self, Ycc};
@@ -395,27 +396,52 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
     let max_pixels = job.settings.max_source_pixels;
     let picture = match job.format {
         Some(SourceFormat::Jpeg) => {
-            let numerator = decode::jpeg::shrink_numerator(
-                plan.scale_x.max(plan.scale_y),
-                f64::from(job.settings.encoder.jpeg_shrink_margin),
-            );
+            let planar = job.settings.ycc_path != YccPath::Never && job.planar_eligible(&plan);
+            let own = job.settings.scaled_decoder;
+            // An output of exactly 1/2, 1/4 or 1/8 of the source is the decode itself, filtered
+            // like the Lanczos3 resize it replaces (YCbCr path only: that is where our decoder
+            // outputs at its own speed).
+            let exact = if planar && own {
+                decode::jpeg::exact_numerator(plan.scale_x, plan.scale_y)
+            } else {
+                None
+            };
+            let numerator = exact.unwrap_or_else(|| {
+                decode::jpeg::shrink_numerator(
+                    plan.scale_x.max(plan.scale_y),
+                    f64::from(job.settings.encoder.jpeg_shrink_margin),
+                )
+            });
             let scale = f64::from(numerator) / 8.0;
-            if numerator < 8 && job.header.progressive && job.settings.progressive_scaled {
+            if numerator < 8 && own && (job.header.progressive || exact.is_some()) {
                 // Only the coefficients this scale needs (decode::progressive); what that
-                // declines falls through to libjpeg, which also reports real errors.
-                if let Ok(raster) = decode::progressive::decode(job.input, max_pixels, numerator) {
+                // declines falls through to libjpeg, which also reports real errors. For a
+                // baseline file it runs only when its decode is the output: otherwise libjpeg's
+                // SIMD IDCT, upsampling and colour conversion are faster than ours.
+                let filter = if exact.is_some() {
+                    Filter::Lanczos3
+                } else {
+                    Filter::Area
+                };
+                if planar
+                    && let Ok(ycc) =
+                        decode::progressive::decode_ycc(job.input, max_pixels, numerator, filter)
+                {
+                    job.ycc = Some(ycc);
+                    job.decode_scale = Some((scale, scale));
+                    return Ok(());
+                }
+                if job.header.progressive
+                    && let Ok(raster) =
+                        decode::progressive::decode(job.input, max_pixels, numerator)
+                {
                     job.decode_scale = Some((scale, scale));
                     job.picture = Picture::still(raster);
                     return Ok(());
                 }
             }
-            let planar = match job.settings.ycc_path {
-                YccPath::Never => false,
-                YccPath::Unscaled => numerator == 8,
-                YccPath::Always => true,
-            };
             if planar
-                && job.planar_eligible(&plan)
+                && (numerator == 8 || job.settings.ycc_path == YccPath::Always)
                 && let Some(ycc) = planar::decode_jpeg(job.input, numerator)?
             {
                 job.ycc = Some(ycc);

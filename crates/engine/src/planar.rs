@@ -4,12 +4,13 @@
 //! RGB→YCbCr, chroma downsampling). The pipeline takes it only when no step needs RGB pixels,
 //! as `Settings::ycc_path` allows.
 //!
-//! By default it runs only for full-size decodes. At any DCT scale it measured slower
-//! (2026-12-02, LadyBird `w=640`: decode 14.8 ms against the RGB decode's 10.8, resize 4.4
-//! against 2.9): libjpeg then widens the chroma IDCT to luma size (jdmaster.c), so the raw
-//! chroma planes arrive as large as Y and three full planes are resized instead of one RGB
-//! raster. Unscaled, the chroma planes stay subsampled and it measured faster (`w=1920` JPEG
-//! geomean ratio against sharp 0.768 against 0.830 on the benchmark photos).
+//! Its planes come from libjpeg for a full-size decode, where chroma arrives subsampled. At a
+//! DCT scale libjpeg widens the chroma IDCT to luma size (jdmaster.c), so its raw planes arrive
+//! as large as Y, and three full planes resized measured slower than one RGB raster (2026-12-02,
+//! LadyBird `w=640`: decode 14.8 ms against the RGB decode's 10.8, resize 4.4 against 2.9).
+//! There the planes come from [`crate::decode::progressive`] instead, each at its own size.
+//! Unscaled, libjpeg's planes measured faster than RGB (`w=1920` JPEG geomean ratio against
+//! sharp 0.768 against 0.830 on the benchmark photos).
 //!
 //! WebP output stays on the RGB path: fed these planes directly, libwebp wrote files 1–2%
 //! larger than from RGB (its own RGB→YUV averages chroma in linear light), which broke the

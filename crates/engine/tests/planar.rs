@@ -33,6 +33,10 @@ fn picture(w: usize, h: usize) -> Vec<u8> {
 /// A JPEG with chroma subsampled by `sampling` (pixels per chroma sample, e.g. (2, 1) = 4:2:2).
 fn jpeg(w: usize, h: usize, sampling: (u8, u8), progressive: bool) -> Vec<u8> {
     let mut c = Compress::new(ColorSpace::JCS_RGB);
+    if !progressive {
+        // mozjpeg's defaults write progressive files; these reset the sampling, so go first.
+        c.set_fastest_defaults();
+    }
     c.set_size(w, h);
     c.set_quality(95.0);
     c.set_chroma_sampling_pixel_sizes(sampling, sampling);
@@ -59,7 +63,7 @@ fn both_paths(c: &Config) -> (Settings, Settings) {
     fast.ycc_path = YccPath::Always;
     // mozjpeg writes progressive files by default; keep them on libjpeg, whose planes this
     // path reads, rather than the reduced progressive decoder.
-    fast.progressive_scaled = false;
+    fast.scaled_decoder = false;
     let mut slow = fast.clone();
     slow.ycc_path = YccPath::Never;
     (fast, slow)
@@ -70,7 +74,11 @@ fn both_paths(c: &Config) -> (Settings, Settings) {
 /// upsampling, resizing and subsampling it again).
 fn compare(name: &str, input: &[u8], query: &str) {
     let c = Config::embedded();
-    let (fast, slow) = both_paths(&c);
+    compare_with(name, input, query, both_paths(&c));
+}
+
+fn compare_with(name: &str, input: &[u8], query: &str, (fast, slow): (Settings, Settings)) {
+    let c = Config::embedded();
     let o = ops(&c, query);
     let a = transform(input, &o, &fast).unwrap_or_else(|e| panic!("{name} {query}: {e}"));
     let b = transform(input, &o, &slow).expect("RGB path");
@@ -139,6 +147,45 @@ fn crops_shrink_on_load_and_progressive_sources_match() {
     ] {
         compare("2569067123_aca715a2ee_o.jpg", &photo, query);
     }
+}
+
+#[test]
+fn planes_from_the_reduced_decoder_match() {
+    // The default settings: at a DCT scale the planes come from decode::progressive with chroma
+    // kept subsampled. For a baseline file only where the decode is the output (exactly 1/4,
+    // filtered like Lanczos3); for a progressive one at any scale.
+    let c = Config::embedded();
+    let ours = Settings::request(&c);
+    let mut rgb = Settings::request(&c);
+    rgb.ycc_path = YccPath::Never;
+    rgb.scaled_decoder = false;
+    let baseline = jpeg(1600, 1200, (2, 2), false);
+    let progressive = jpeg(1600, 1200, (2, 2), true);
+    let is_progressive = |b: &[u8]| {
+        imgfront_engine::probe::header(imgfront_engine::SourceFormat::Jpeg, b)
+            .expect("header")
+            .progressive
+    };
+    assert!(!is_progressive(&baseline) && is_progressive(&progressive));
+    for (name, input, query) in [
+        ("baseline 1600x1200", &baseline, "w=400&fmt=jpeg"),
+        ("progressive 1600x1200", &progressive, "w=400&fmt=jpeg"),
+        ("progressive 1600x1200", &progressive, "w=300&fmt=jpeg"),
+        (
+            "progressive 1600x1200",
+            &progressive,
+            "w=640&h=200&fit=cover&fmt=jpeg",
+        ),
+    ] {
+        compare_with(name, input, query, (ours.clone(), rgb.clone()));
+    }
+    // Not exactly 1/4: a baseline file keeps libjpeg and the RGB path.
+    let o = ops(&c, "w=500&fmt=jpeg");
+    let (a, b) = (
+        transform(&baseline, &o, &ours).expect("ours"),
+        transform(&baseline, &o, &rgb).expect("rgb"),
+    );
+    assert_eq!(a.bytes, b.bytes);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The DC-only decode of progressive JPEGs must give libjpeg's 1/8-scale image for every chroma
-//! layout and scan arrangement, and damaged files must still fail as they did.
+//! The reduced-coefficient decoder (`decode::progressive`) must give libjpeg's 1/8-scale image
+//! of a progressive JPEG for every chroma layout and scan arrangement, decode baseline files
+//! as faithfully as libjpeg at every scale, and damaged files must still fail as they did.
 
 use imgfront_engine::decode::{jpeg, progressive};
 use imgfront_engine::probe::header;
@@ -21,19 +22,38 @@ fn photo() -> (Vec<u8>, usize, usize) {
 
 /// The photo (tiled beyond 600×450) as a `w`×`h` progressive JPEG.
 fn progressive(w: usize, h: usize, sampling: Option<(u8, u8)>, mode: ScanMode) -> Vec<u8> {
+    jpeg_of_photo(w, h, sampling, Some(mode))
+}
+
+/// The photo as a `w`×`h` JPEG: progressive with `mode`, or baseline for `None`.
+fn jpeg_of_photo(
+    w: usize,
+    h: usize,
+    sampling: Option<(u8, u8)>,
+    mode: Option<ScanMode>,
+) -> Vec<u8> {
     let space = if sampling.is_some() {
         ColorSpace::JCS_RGB
     } else {
         ColorSpace::JCS_GRAYSCALE
     };
     let mut c = Compress::new(space);
-    c.set_scan_optimization_mode(mode);
+    // Before the sampling: mozjpeg's fastest defaults reset it.
+    match mode {
+        Some(mode) => c.set_scan_optimization_mode(mode),
+        None => {
+            c.set_fastest_defaults();
+            c.set_optimize_coding(true);
+        }
+    }
     c.set_size(w, h);
     c.set_quality(85.0);
     if let Some(s) = sampling {
         c.set_chroma_sampling_pixel_sizes(s, s);
     }
-    c.set_progressive_mode();
+    if mode.is_some() {
+        c.set_progressive_mode();
+    }
     let (all, pw, ph) = photo();
     let mut pixels: Vec<u8> = (0..h)
         .flat_map(|y| (0..w).flat_map(move |x| [0, 1, 2].map(|c| ((y % ph) * pw + x % pw) * 3 + c)))
@@ -211,14 +231,16 @@ fn quarter_and_half_scale_decodes_resize_as_faithfully_as_libjpegs() {
 }
 
 #[test]
-fn pillow_files_with_restart_markers_and_dc_refinement_decode_like_libjpeg() {
+fn pillow_files_with_restart_markers_and_refinements_decode_like_libjpeg() {
     // Written by libjpeg through Pillow (scripts/fuzz-seeds.py): the first DC scan drops the
     // lowest bit and a later scan refines it; the 4:2:2 file restarts every 5 MCUs.
     let dir = format!("{}/../../fuzz/seeds-engine", env!("CARGO_MANIFEST_DIR"));
+    // The baseline one restarts every 3 MCUs.
     for (name, exact) in [
         ("progressive-422-restarts.jpg", false),
         ("progressive-444.jpg", true),
         ("progressive-grey.jpg", true),
+        ("baseline-420-restarts.jpg", false),
     ] {
         let bytes = std::fs::read(format!("{dir}/{name}")).expect("seed");
         let h = header(SourceFormat::Jpeg, &bytes).expect("header");
@@ -227,6 +249,7 @@ fn pillow_files_with_restart_markers_and_dc_refinement_decode_like_libjpeg() {
         let (libjpeg, _) = jpeg::decode(&bytes, &h, 1).expect("libjpeg");
         assert_eq!((ours.width, ours.height), (libjpeg.width, libjpeg.height));
         let (mean, max) = differences(&ours.data, &libjpeg.data);
+        eprintln!("{name} 1/8: mean {mean:.3}, max {max} from libjpeg");
         assert!(
             if exact { max == 0 } else { mean < 2.0 },
             "{name}: mean {mean:.2}, max {max} from libjpeg"
@@ -248,16 +271,87 @@ fn pillow_files_with_restart_markers_and_dc_refinement_decode_like_libjpeg() {
 }
 
 #[test]
-fn baseline_large_and_420_files_are_declined() {
-    let mut c = Compress::new(ColorSpace::JCS_RGB);
-    c.set_fastest_defaults();
-    c.set_size(64, 64);
-    let mut s = c.start_compress(Vec::new()).expect("start");
-    s.write_scanlines(&vec![128; 64 * 64 * 3]).expect("write");
-    let baseline = s.finish().expect("finish");
+fn baseline_files_decode_as_faithfully_as_libjpeg_at_every_scale() {
+    // As for progressive files above: each decode, resized to half its size as the pipeline
+    // does, against the same resize of libjpeg's full decode, for every chroma layout.
+    let (w, h) = (517, 333);
+    let mut failures = Vec::new();
+    for (layout, sampling) in [
+        ("4:2:0", Some((2, 2))),
+        ("4:2:2", Some((2, 1))),
+        ("4:4:4", Some((1, 1))),
+        ("grey", None),
+    ] {
+        let bytes = jpeg_of_photo(w, h, sampling, None);
+        let hd = header(SourceFormat::Jpeg, &bytes).expect("header");
+        assert!(!hd.progressive);
+        let (full, _) = jpeg::decode(&bytes, &hd, 8).expect("full decode");
+        for numerator in [1u8, 2, 4] {
+            let ours = progressive::decode(&bytes, u64::MAX, numerator)
+                .unwrap_or_else(|why| panic!("{layout} {numerator}/8: declined: {why}"));
+            let (libjpeg, _) = jpeg::decode(&bytes, &hd, numerator).expect("libjpeg");
+            assert_eq!(
+                (ours.width, ours.height),
+                (libjpeg.width, libjpeg.height),
+                "{layout} {numerator}/8"
+            );
+            let scale = f64::from(numerator) / 8.0;
+            let out = (
+                (w as f64 * scale / 2.0).round() as u32,
+                (h as f64 * scale / 2.0).round() as u32,
+            );
+            let truth = finish(&full, 1.0, (w, h), out);
+            let ours_err = differences(&finish(&ours, scale, (w, h), out), &truth).0;
+            let libjpeg_err = differences(&finish(&libjpeg, scale, (w, h), out), &truth).0;
+            eprintln!(
+                "baseline {layout} {numerator}/8: ours {ours_err:.2}, libjpeg {libjpeg_err:.2}"
+            );
+            if ours_err > libjpeg_err + 0.25 {
+                failures.push(format!(
+                    "{layout} {numerator}/8: {ours_err:.2} vs {libjpeg_err:.2}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "less faithful than libjpeg: {failures:?}"
+    );
+}
+
+#[test]
+fn ycc_planes_keep_chroma_subsampled() {
+    // 4:2:0 at 1/4: luma 130×84, chroma half that (rounded up), each plane its own IDCT.
+    let bytes = jpeg_of_photo(517, 333, Some((2, 2)), None);
+    let ycc =
+        progressive::decode_ycc(&bytes, u64::MAX, 2, progressive::Filter::Area).expect("planes");
+    let sizes: Vec<(u32, u32)> = ycc.planes.iter().map(|p| (p.width, p.height)).collect();
+    assert_eq!(sizes, vec![(130, 84), (65, 42), (65, 42)]);
+    assert_eq!(ycc.factors, [(1.0, 1.0), (0.5, 0.5), (0.5, 0.5)]);
+    // Luma must match the RGB decode's: the same IDCT, read back through BT.601.
+    let rgb = progressive::decode(&bytes, u64::MAX, 2).expect("rgb");
+    let luma: Vec<u8> = rgb
+        .data
+        .chunks_exact(3)
+        .map(|p| {
+            let (r, g, b) = (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
+            (0.299 * r + 0.587 * g + 0.114 * b).round() as u8
+        })
+        .collect();
+    let (mean, _) = differences(&ycc.planes[0].data, &luma);
+    assert!(mean < 1.0, "luma {mean:.2} from the RGB decode's");
+    let grey = jpeg_of_photo(64, 64, None, None);
     assert_eq!(
-        progressive::decode(&baseline, u64::MAX, 1).err(),
-        Some("not a progressive Huffman JPEG")
+        progressive::decode_ycc(&grey, u64::MAX, 2, progressive::Filter::Area).err(),
+        Some("not three components")
+    );
+}
+
+#[test]
+fn lossless_large_and_odd_files_are_declined() {
+    assert_eq!(
+        progressive::decode(&[0xFF, 0xD8, 0xFF, 0xC3, 0, 2], u64::MAX, 1).err(),
+        Some("not a baseline or progressive Huffman JPEG")
     );
     let big = progressive(517, 333, Some((2, 1)), ScanMode::AllComponentsTogether);
     assert_eq!(
@@ -286,7 +380,7 @@ fn thumbnails_of_progressive_files_take_the_dc_path() {
     let c = Config::embedded();
     let on = Settings::request(&c);
     let mut off = on.clone();
-    off.progressive_scaled = false;
+    off.scaled_decoder = false;
     let whole = progressive(1200, 900, Some((2, 1)), ScanMode::AllComponentsTogether);
     // 1/16 of the width or less: libjpeg would decode at 1/8 too.
     let o = ops(&c, "w=64&fmt=png");

@@ -19,6 +19,17 @@ pub fn shrink_numerator(scale: f64, margin: f64) -> u8 {
     crate::resize::box_factor(1.0 / scale, margin).map_or(8, |f| (8.0 / f) as u8)
 }
 
+/// The DCT scale numerator at which a decode is the output size itself: 2, when the output is
+/// exactly 1/4 of the source on both axes. Only a decode that filters like a resize
+/// ([`super::progressive::Filter::Lanczos3`]) may stop there, as libjpeg's reduced IDCTs alias.
+/// Each block's samples come from that block alone, and at 1/2 (four samples a block side) that
+/// showed: SSIMULACRA2 2.9 under sharp on a 3840 px photo at `w=1920`, against at most 0.8 under
+/// at 1/4 on the benchmark photos.
+pub fn exact_numerator(scale_x: f64, scale_y: f64) -> Option<u8> {
+    let quarter = |s: f64| (s - 0.25).abs() < 1e-9;
+    (quarter(scale_x) && quarter(scale_y)).then_some(2)
+}
+
 /// Decodes at `numerator`/8 of full size. Returns the raster and whether the ICC profile (if any)
 /// was already applied.
 pub fn decode(bytes: &[u8], header: &Header, numerator: u8) -> Result<(Raster, bool), EngineError> {

@@ -1,5 +1,5 @@
-//! Reduced-scale decoding of progressive JPEGs: 1/8, 1/4 or 1/2 of full size from only the
-//! DCT coefficients that scale needs.
+//! Reduced-scale decoding of JPEGs: 1/8, 1/4 or 1/2 of full size from only the DCT
+//! coefficients that scale needs, to an RGB raster or to Y, Cb and Cr planes.
 //!
 //! libjpeg decodes every scan of a progressive file into a coefficient buffer for the whole
 //! image, 128 bytes a block (71 MB for an 18 MP photo), before it outputs a row, so even a
@@ -8,11 +8,17 @@
 //! coefficient saying whether it is nonzero, which the refinement scans need. At 1/8 scale a
 //! block is its DC coefficient alone, and the AC scans are stepped over without decoding.
 //!
-//! Anything it does not handle (baseline or arithmetic coding, CMYK, 4:2:0 and other chroma
-//! subsampled both ways at 1/8, damaged entropy data, a progression libjpeg would warn about)
-//! makes it decline with the reason, and the caller decodes with libjpeg, which also reports
-//! real errors.
+//! Baseline (sequential) files go through the same frame: every coefficient is decoded, as in
+//! libjpeg, and only the kept ones stored. Their entropy decoding is no faster than libjpeg's,
+//! so the pipeline uses this for them only where its output pays: planes whose chroma stays
+//! subsampled, filtered as a Lanczos3 resize would, when the decode is the output size.
+//!
+//! Anything it does not handle (arithmetic or lossless coding, CMYK, 4:2:0 and other chroma
+//! subsampled both ways in a progressive file at 1/8, damaged entropy data, a progression
+//! libjpeg would warn about) makes it decline with the reason, and the caller decodes with
+//! libjpeg, which also reports real errors.
 
+use crate::planar::{Plane, Ycc};
 use crate::raster::Raster;
 
 /// Why the DC path declined; the caller falls back to libjpeg.
@@ -20,6 +26,8 @@ pub type Declined = &'static str;
 
 const SOI: u8 = 0xD8;
 const EOI: u8 = 0xD9;
+const SOF0: u8 = 0xC0;
+const SOF1: u8 = 0xC1;
 const SOF2: u8 = 0xC2;
 const DHT: u8 = 0xC4;
 const DQT: u8 = 0xDB;
@@ -48,10 +56,46 @@ struct Slots {
 /// A quantisation table, in zigzag order.
 type Quant = [u16; 64];
 
-/// Decodes `bytes`, a progressive JPEG, to RGB at `numerator`/8 scale (1, 2 or 4):
-/// ⌈width·n/8⌉ × ⌈height·n/8⌉, the size libjpeg gives at that scale. Declines a frame of more
-/// than `max_pixels`.
+/// Decodes `bytes`, a progressive or baseline JPEG, to RGB at `numerator`/8 scale (1, 2 or 4):
+/// ⌈width·n/8⌉ × ⌈height·n/8⌉, the size libjpeg gives at that scale, with subsampled chroma
+/// scaled up in the IDCT where libjpeg does so. Declines a frame of more than `max_pixels`.
 pub fn decode(bytes: &[u8], max_pixels: u64, numerator: u8) -> Result<Raster, Declined> {
+    parse(bytes, max_pixels, numerator, false, Filter::Area)?.to_rgb()
+}
+
+/// How each output sample weighs the frequencies of its block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// The mean of the full-size samples it covers: a box filter, for a decode that a Lanczos3
+    /// resize then finishes.
+    Area,
+    /// As a Lanczos3 downscale by the same factor passes them, for a decode that is the output
+    /// size itself. Flatter in the passband than the box (at 1/4 scale the box keeps 91% of the
+    /// lowest AC frequency, Lanczos3 all of it), so as sharp as a resize without one.
+    Lanczos3,
+}
+
+/// Decodes `bytes` like [`decode`] but to its Y, Cb and Cr planes, each at `numerator`/8 of its
+/// own size: 4:2:0 chroma stays half of luma, for the YCbCr path ([`crate::planar`]). Declines
+/// what is not three-component YCbCr with chroma sampled alike, at most 2×2 below luma.
+pub fn decode_ycc(
+    bytes: &[u8],
+    max_pixels: u64,
+    numerator: u8,
+    filter: Filter,
+) -> Result<Ycc, Declined> {
+    parse(bytes, max_pixels, numerator, true, filter)?.to_ycc()
+}
+
+/// Reads every scan into a [`Frame`] that keeps the coefficients `numerator`/8 scale needs;
+/// `native_chroma` sizes each component's IDCT by the scale alone rather than up to luma size.
+fn parse(
+    bytes: &[u8],
+    max_pixels: u64,
+    numerator: u8,
+    native_chroma: bool,
+    filter: Filter,
+) -> Result<Frame, Declined> {
     let k = match numerator {
         1 | 2 | 4 => usize::from(numerator),
         _ => return Err("only 1/8, 1/4 and 1/2 scale"),
@@ -70,18 +114,24 @@ pub fn decode(bytes: &[u8], max_pixels: u64, numerator: u8) -> Result<Raster, De
         let marker = r.marker()?;
         match marker {
             EOI => break,
-            SOF2 => {
+            SOF0 | SOF1 | SOF2 => {
                 if frame.is_some() {
                     return Err("second frame header");
                 }
-                let f = Frame::parse(r.segment()?, k)?;
+                let mode = Mode {
+                    k,
+                    progressive: marker == SOF2,
+                    native_chroma,
+                    filter,
+                };
+                let f = Frame::parse(r.segment()?, mode)?;
                 if (f.width as u64) * (f.height as u64) > max_pixels {
                     return Err("frame larger than the pixel limit");
                 }
                 frame = Some(f);
             }
-            0xC0 | 0xC1 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
-                return Err("not a progressive Huffman JPEG");
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
+                return Err("not a baseline or progressive Huffman JPEG");
             }
             DHT => parse_dht(r.segment()?, &mut tables)?,
             DQT => parse_dqt(r.segment()?, &mut quant)?,
@@ -98,7 +148,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64, numerator: u8) -> Result<Raster, De
             SOS => {
                 let f = frame.as_mut().ok_or("scan before frame header")?;
                 let scan = Scan::parse(r.segment()?, f)?;
-                if scan.ss != 0 && k == 1 {
+                if f.progressive && scan.ss != 0 && f.dc_only {
                     // An AC scan: its coefficients are not needed at 1/8 scale.
                     r.skip_entropy_data();
                     continue;
@@ -110,7 +160,9 @@ pub fn decode(bytes: &[u8], max_pixels: u64, numerator: u8) -> Result<Raster, De
                         c.quant = quant[c.tq];
                     }
                 }
-                let end = if scan.ss == 0 {
+                let end = if !f.progressive {
+                    f.decode_sequential_scan(&scan, r.rest(), &tables, restart_interval)?
+                } else if scan.ss == 0 {
                     f.decode_dc_scan(&scan, r.rest(), &tables[0], restart_interval)?
                 } else {
                     f.decode_ac_scan(&scan, r.rest(), &tables[1], restart_interval)?
@@ -132,7 +184,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64, numerator: u8) -> Result<Raster, De
             return Err("RGB-coded JPEG");
         }
     }
-    f.to_rgb()
+    Ok(f)
 }
 
 fn be16(s: &[u8], at: usize) -> Option<u16> {
@@ -231,9 +283,26 @@ struct Component {
     ac_low_bit: [i8; 64],
 }
 
+/// How a frame is read and sized.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// Output pixels per block side: the scale numerator.
+    k: usize,
+    /// Progressive (SOF2) rather than baseline or extended sequential (SOF0, SOF1).
+    progressive: bool,
+    /// Each component's IDCT sized by the scale alone (planes for [`Ycc`]), not widened to
+    /// luma size for an RGB raster.
+    native_chroma: bool,
+    filter: Filter,
+}
+
 struct Frame {
     /// Output pixels per block side: the scale numerator.
     k: usize,
+    progressive: bool,
+    /// Only DC coefficients are read (progressive at 1/8): AC scans are stepped over.
+    dc_only: bool,
+    filter: Filter,
     width: usize,
     height: usize,
     h_max: usize,
@@ -244,7 +313,8 @@ struct Frame {
 }
 
 impl Frame {
-    fn parse(s: &[u8], k: usize) -> Result<Frame, Declined> {
+    fn parse(s: &[u8], mode: Mode) -> Result<Frame, Declined> {
+        let k = mode.k;
         if s.first() != Some(&8) {
             return Err("not 8-bit");
         }
@@ -280,19 +350,23 @@ impl Frame {
         {
             return Err("unsupported sampling factors or table index");
         }
-        if k > 1
-            && raw
-                .iter()
-                .any(|&(_, h, v, _)| h_max / h == 3 || v_max / v == 3)
-        {
-            // Its IDCT would be 3·k samples wide; the IDCT sizes here are 2, 4 and 8.
-            return Err("chroma subsampled by three");
-        }
-        if k == 1 && raw.iter().any(|&(_, h, v, _)| h < h_max && v < v_max) {
-            // libjpeg scales such a component up in the IDCT, from its AC coefficients (a
-            // 2×2 IDCT at 1/8 scale); interpolating its DC values lost that detail (mean error
-            // 2.3 against libjpeg's 0.6 on a 4:2:0 photo).
-            return Err("chroma subsampled both ways");
+        let dc_only = k == 1 && mode.progressive;
+        let both_ways = |h: usize, v: usize| h < h_max && v < v_max;
+        if !mode.native_chroma {
+            if k > 1
+                && raw
+                    .iter()
+                    .any(|&(_, h, v, _)| h_max / h == 3 || v_max / v == 3)
+            {
+                // Its IDCT would be 3·k samples wide; the IDCT sizes here are 2, 4 and 8.
+                return Err("chroma subsampled by three");
+            }
+            if dc_only && raw.iter().any(|&(_, h, v, _)| both_ways(h, v)) {
+                // libjpeg scales such a component up in the IDCT, from its AC coefficients (a
+                // 2×2 IDCT at 1/8 scale); interpolating its DC values lost that detail (mean
+                // error 2.3 against libjpeg's 0.6 on a 4:2:0 photo).
+                return Err("chroma subsampled both ways");
+            }
         }
         let mcus_x = width.div_ceil(8 * h_max);
         let mcus_y = height.div_ceil(8 * v_max);
@@ -301,20 +375,24 @@ impl Frame {
             .map(|(id, h, v, tq)| {
                 let grid_w = mcus_x * h;
                 let blocks = grid_w * mcus_y * v;
-                // At 1/8 only DC is read: subsampled chroma is interpolated up instead.
-                let (kx, ky) = if k == 1 {
-                    (1, 1)
+                let (kx, ky) = if mode.native_chroma {
+                    (k, k)
+                } else if k == 1 {
+                    // libjpeg's 1/8 scale: a 2×2 IDCT for chroma subsampled both ways (read
+                    // only from a sequential file, see above), else the DC alone, upsampled.
+                    if both_ways(h, v) { (2, 2) } else { (1, 1) }
                 } else {
                     ((k * h_max / h).min(8), (k * v_max / v).min(8))
                 };
-                let kept = if k > 1 { kx * ky } else { 0 };
+                // The DC lives in `dc`; a 1×1 IDCT needs nothing else.
+                let kept = if dc_only || kx * ky == 1 { 0 } else { kx * ky };
                 let mut slots = Slots {
                     at: [DROPPED; 64],
                     mask: 0,
                 };
                 for (z, &natural) in ZIGZAG.iter().enumerate() {
                     let (row, col) = (usize::from(natural / 8), usize::from(natural % 8));
-                    if row < ky && col < kx {
+                    if kept > 0 && row < ky && col < kx {
                         slots.at[z] = (row * kx + col) as u8;
                         slots.mask |= 1 << z;
                     }
@@ -334,13 +412,24 @@ impl Frame {
                     ky,
                     slots,
                     ac: vec![0; blocks * kept],
-                    nonzero: vec![0; if kept > 0 { blocks } else { 0 }],
+                    // Only refinement scans need it.
+                    nonzero: vec![
+                        0;
+                        if mode.progressive && !dc_only {
+                            blocks
+                        } else {
+                            0
+                        }
+                    ],
                     ac_low_bit: [-1; 64],
                 }
             })
             .collect();
         Ok(Frame {
             k,
+            progressive: mode.progressive,
+            dc_only,
+            filter: mode.filter,
             width,
             height,
             h_max,
@@ -349,6 +438,78 @@ impl Frame {
             mcus_y,
             comps,
         })
+    }
+
+    /// Coding units of a scan: whole MCUs when interleaved, else the one component's own
+    /// blocks (T.81 A.2). Returns units across, units down, and whether it is interleaved.
+    fn units(&self, scan: &Scan) -> (usize, usize, bool) {
+        let interleaved = scan.comps.len() > 1;
+        if interleaved {
+            (self.mcus_x, self.mcus_y, true)
+        } else {
+            let c = &self.comps[scan.comps[0]];
+            (c.blocks_w, c.blocks_h, false)
+        }
+    }
+
+    /// Decodes one scan of a sequential (baseline) file: every coefficient of each block in
+    /// turn, keeping those the scale needs. Returns the bytes it read. Follows libjpeg's
+    /// jdhuff.c, and declines what libjpeg would warn about or clamp.
+    fn decode_sequential_scan(
+        &mut self,
+        scan: &Scan,
+        data: &[u8],
+        tables: &[[Option<Huffman>; 4]; 2],
+        restart_interval: usize,
+    ) -> Result<usize, Declined> {
+        if (scan.ss, scan.se, scan.ah, scan.al) != (0, 63, 0, 0) {
+            return Err("sequential scan with a spectral band or approximation");
+        }
+        let mut huff: Vec<(&Huffman, &Huffman)> = Vec::with_capacity(scan.comps.len());
+        for (i, &ci) in scan.comps.iter().enumerate() {
+            if self.comps[ci].dc_low_bit.is_some() {
+                return Err("component in two sequential scans");
+            }
+            let dc = tables[0][scan.dc_tables[i]].as_ref();
+            let ac = tables[1][scan.ac_tables[i]].as_ref();
+            huff.push(dc.zip(ac).ok_or("scan uses an undefined table")?);
+        }
+        let (units_x, units_y, interleaved) = self.units(scan);
+        let mut bits = Bits::new(data);
+        let mut pred = [0i32; 4];
+        for unit in 0..units_x * units_y {
+            if restart_interval > 0 && unit > 0 && unit % restart_interval == 0 {
+                bits.restart()?;
+                pred = [0; 4];
+            }
+            let (ux, uy) = (unit % units_x, unit / units_x);
+            for (i, &ci) in scan.comps.iter().enumerate() {
+                let c = &mut self.comps[ci];
+                let (dc, ac) = huff[i];
+                let (bw, bh) = if interleaved { (c.h, c.v) } else { (1, 1) };
+                let kept = c.kx * c.ky;
+                for by in 0..bh {
+                    for bx in 0..bw {
+                        let idx = (uy * bh + by) * c.grid_w + ux * bw + bx;
+                        let size = dc.decode(&mut bits)?;
+                        if size > 11 {
+                            return Err("DC difference too large");
+                        }
+                        pred[i] = pred[i].wrapping_add(bits.receive_extend(size));
+                        c.dc[idx] = pred[i];
+                        let coefs =
+                            c.ac.get_mut(idx * kept..(idx + 1) * kept)
+                                .unwrap_or(&mut []);
+                        sequential_ac(&mut bits, ac, coefs, &c.slots)?;
+                    }
+                }
+            }
+        }
+        for &ci in &scan.comps {
+            self.comps[ci].dc_low_bit = Some(0);
+        }
+        bits.overran()?;
+        Ok(bits.pos)
     }
 
     /// Decodes one DC scan from `data` (the bytes after its header); returns the bytes it read.
@@ -376,14 +537,7 @@ impl Frame {
         } else {
             Vec::new()
         };
-        // Coding units: whole MCUs when interleaved, else the component's own blocks (T.81 A.2).
-        let interleaved = scan.comps.len() > 1;
-        let (units_x, units_y) = if interleaved {
-            (self.mcus_x, self.mcus_y)
-        } else {
-            let c = &self.comps[scan.comps[0]];
-            (c.blocks_w, c.blocks_h)
-        };
+        let (units_x, units_y, interleaved) = self.units(scan);
         let mut bits = Bits::new(data);
         let mut pred = [0i32; 4];
         let total = units_x * units_y;
@@ -492,41 +646,44 @@ impl Frame {
         Ok(bits.pos)
     }
 
+    /// Component `c`'s samples at its IDCT size, with that size: libjpeg's at this scale.
+    fn plane(&self, c: &Component) -> Result<(Vec<u8>, (usize, usize)), Declined> {
+        if c.dc_low_bit != Some(0) {
+            return Err("DC coefficients incomplete");
+        }
+        let quant = c.quant.ok_or("component without a quantisation table")?;
+        let pw = (self.width * c.h * c.kx).div_ceil(self.h_max * 8);
+        let ph = (self.height * c.v * c.ky).div_ceil(self.v_max * 8);
+        if c.kx * c.ky > 1 {
+            return Ok((idct_plane(c, &quant, (pw, ph), self.filter), (pw, ph)));
+        }
+        // libjpeg's 1×1 IDCT: the dequantised DC over 8, rounded, level-shifted, clamped.
+        let q = i64::from(quant[0]);
+        let sample = |dc: i32| {
+            ((i64::from(dc) * q + 4) >> 3)
+                .saturating_add(128)
+                .clamp(0, 255) as u8
+        };
+        let mut plane = Vec::with_capacity(pw * ph);
+        for y in 0..ph {
+            plane.extend(
+                c.dc[y * c.grid_w..y * c.grid_w + pw]
+                    .iter()
+                    .map(|&d| sample(d)),
+            );
+        }
+        Ok((plane, (pw, ph)))
+    }
+
     fn to_rgb(&self) -> Result<Raster, Declined> {
         let k = self.k;
         let (out_w, out_h) = ((self.width * k).div_ceil(8), (self.height * k).div_ceil(8));
         let mut planes = Vec::with_capacity(self.comps.len());
         for c in &self.comps {
-            if c.dc_low_bit != Some(0) {
-                return Err("DC coefficients incomplete");
-            }
-            let quant = c.quant.ok_or("component without a quantisation table")?;
-            // libjpeg's size for this component's plane at this scale.
-            let pw = (self.width * c.h * c.kx).div_ceil(self.h_max * 8);
-            let ph = (self.height * c.v * c.ky).div_ceil(self.v_max * 8);
-            let plane = if k == 1 {
-                // libjpeg's 1×1 IDCT: the dequantised DC over 8, rounded, level-shifted, clamped.
-                let q = i64::from(quant[0]);
-                let sample = |dc: i32| {
-                    ((i64::from(dc) * q + 4) >> 3)
-                        .saturating_add(128)
-                        .clamp(0, 255) as u8
-                };
-                let mut plane = Vec::with_capacity(pw * ph);
-                for y in 0..ph {
-                    plane.extend(
-                        c.dc[y * c.grid_w..y * c.grid_w + pw]
-                            .iter()
-                            .map(|&d| sample(d)),
-                    );
-                }
-                plane
-            } else {
-                idct_plane(c, &quant, (pw, ph))
-            };
+            let (plane, size) = self.plane(c)?;
             planes.push(upsample(
                 plane,
-                (pw, ph),
+                size,
                 (k * self.h_max / (c.h * c.kx), k * self.v_max / (c.v * c.ky)),
                 (out_w, out_h),
             ));
@@ -538,6 +695,88 @@ impl Frame {
         };
         Ok(Raster::new(out_w as u32, out_h as u32, 3, data))
     }
+
+    /// The three planes at their own sizes (a frame parsed with `native_chroma`).
+    fn to_ycc(&self) -> Result<Ycc, Declined> {
+        let [y, cb, cr] = &self.comps[..] else {
+            return Err("not three components");
+        };
+        // Y at the highest sampling, both chroma planes alike and at most 2×2 below it: 4:4:4,
+        // 4:2:2, 4:4:0 and 4:2:0, what the YCbCr path resizes.
+        let (fx, fy) = (self.h_max / cb.h, self.v_max / cb.v);
+        if (y.h, y.v) != (self.h_max, self.v_max)
+            || (cb.h, cb.v) != (cr.h, cr.v)
+            || fx > 2
+            || fy > 2
+            || cb.h * fx != self.h_max
+            || cb.v * fy != self.v_max
+        {
+            return Err("chroma sampling the YCbCr path does not take");
+        }
+        let mut planes = Vec::with_capacity(3);
+        for c in [y, cb, cr] {
+            let (data, (w, h)) = self.plane(c)?;
+            planes.push(Plane {
+                width: w as u32,
+                height: h as u32,
+                data,
+            });
+        }
+        let planes: [Plane; 3] = planes.try_into().map_err(|_| "not three components")?;
+        let chroma = (1.0 / fx as f64, 1.0 / fy as f64);
+        Ok(Ycc {
+            planes,
+            factors: [(1.0, 1.0), chroma, chroma],
+        })
+    }
+}
+
+/// A sequential block's 63 AC coefficients (T.81 F.2.2.2): all are decoded, those with a slot
+/// kept. Like libjpeg, any zero run other than ZRL ends the block.
+#[inline(always)]
+fn sequential_ac(
+    bits: &mut Bits,
+    huff: &Huffman,
+    coefs: &mut [i16],
+    slots: &Slots,
+) -> Result<(), Declined> {
+    let mut z = 1usize;
+    while z < 64 {
+        let entry = huff.ac[bits.peek(AC_LOOKAHEAD) as usize];
+        if entry & 0xFF != 0 {
+            bits.consume(entry & 0xFF);
+            let at = z + ((entry >> 8) & 0xFF) as usize - 1;
+            let v = (entry >> 16) as i16;
+            if v != 0 {
+                if at > 63 {
+                    return Err("AC run past the end of the block");
+                }
+                if let Some(slot) = coefs.get_mut(usize::from(slots.at[at])) {
+                    *slot = v;
+                }
+            }
+            z = at + 1;
+            continue;
+        }
+        let rs = huff.decode(bits)?;
+        let (r, size) = (usize::from(rs >> 4), rs & 15);
+        if size != 0 {
+            z += r;
+            if z > 63 {
+                return Err("AC run past the end of the block");
+            }
+            let v = bits.receive_extend(size);
+            if let Some(slot) = coefs.get_mut(usize::from(slots.at[z])) {
+                *slot = v as i16;
+            }
+            z += 1;
+        } else if r == 15 {
+            z += 16;
+        } else {
+            break;
+        }
+    }
+    Ok(())
 }
 
 #[inline]
@@ -694,54 +933,171 @@ fn correct(bits: &mut Bits, coefs: &mut [i16], slots: &Slots, passed: u64, p1: i
     }
 }
 
-/// Per axis of n output samples, basis[x][u]: C(u)·A(u)·cos((2x+1)uπ / 2n) / 2 with
-/// C(0) = 1/√2 and A(u) the mean of the 8-point basis function over an output sample's 8/n
-/// source samples, so the two IDCT passes give sample − 128 and the DC term DC/8.
-fn basis<const N: usize>() -> [[f32; N]; N] {
+/// Per axis of n output samples, basis[x][u]: C(u)·W(u)·cos((2x+1)uπ / 2n) / 2 with
+/// C(0) = 1/√2 and W(u) the filter's gain at frequency u (see [`Filter`]; 1 for the DC), so the
+/// two IDCT passes give sample − 128 and the DC term DC/8.
+fn basis<const N: usize>(filter: Filter) -> [[f32; N]; N] {
     use std::f64::consts::{FRAC_1_SQRT_2, PI};
+    let m = 8 / N;
     let mut basis = [[0f32; N]; N];
     for (x, row) in basis.iter_mut().enumerate() {
         for (u, b) in row.iter_mut().enumerate() {
             let cu = if u == 0 { FRAC_1_SQRT_2 } else { 1.0 };
             let angle = ((2 * x + 1) * u) as f64 * PI / (2 * N) as f64;
-            // The mean of cos((2s+1)uπ/16) over the m = 8/N samples s of output sample x.
-            let m = (8 / N) as f64;
-            let step = u as f64 * PI / 16.0;
-            let mean = if u == 0 {
-                1.0
-            } else {
-                (m * step).sin() / (m * step.sin())
+            let gain = match filter {
+                Filter::Area => area_gain(u, m),
+                Filter::Lanczos3 => lanczos3_gain(u, m),
             };
-            *b = (cu * mean * angle.cos() / 2.0) as f32;
+            *b = (cu * gain * angle.cos() / 2.0) as f32;
         }
     }
     basis
+}
+
+/// The mean of the 8-point basis function cos((2s+1)uπ/16) over an output sample's `m` source
+/// samples, relative to its value at their centre.
+fn area_gain(u: usize, m: usize) -> f64 {
+    if u == 0 {
+        return 1.0;
+    }
+    let step = u as f64 * std::f64::consts::PI / 16.0;
+    (m as f64 * step).sin() / (m as f64 * step.sin())
+}
+
+/// How a Lanczos3 downscale by `m` passes frequency u (u/16 cycles a source pixel): its taps
+/// sit on the source pixel centres, half-integers from an output sample's centre when `m` is
+/// even.
+fn lanczos3_gain(u: usize, m: usize) -> f64 {
+    use std::f64::consts::PI;
+    let sinc = |x: f64| {
+        if x == 0.0 {
+            1.0
+        } else {
+            (PI * x).sin() / (PI * x)
+        }
+    };
+    let m = m as f64;
+    let (mut sum, mut response) = (0.0, 0.0);
+    let reach = (3.0 * m).ceil() as i32;
+    for i in -reach..reach {
+        let t = f64::from(i) + 0.5 * (m % 2.0 == 0.0) as u8 as f64;
+        let x = t / m;
+        if x.abs() >= 3.0 {
+            continue;
+        }
+        let w = sinc(x) * sinc(x / 3.0);
+        sum += w;
+        response += w * (2.0 * PI * u as f64 / 16.0 * t).cos();
+    }
+    response / sum
 }
 
 /// Component `c`'s samples, `pw`×`ph` (the blocks' pixels cropped to the image): the kx×ky
 /// inverse DCT of each block's lowest kx×ky frequencies, each weighted by its basis function's
 /// mean over an output sample. libjpeg's reduced IDCTs also fold in frequencies above the
 /// output's Nyquist limit, which alias.
-fn idct_plane(c: &Component, quant: &Quant, (pw, ph): (usize, usize)) -> Vec<u8> {
+fn idct_plane(c: &Component, quant: &Quant, (pw, ph): (usize, usize), filter: Filter) -> Vec<u8> {
     // Fixed sizes let the compiler unroll and vectorise the two passes.
     match (c.kx, c.ky) {
-        (2, 2) => idct_plane_of::<2, 2>(c, quant, (pw, ph)),
-        (4, 4) => idct_plane_of::<4, 4>(c, quant, (pw, ph)),
-        (8, 8) => idct_plane_of::<8, 8>(c, quant, (pw, ph)),
-        (4, 2) => idct_plane_of::<4, 2>(c, quant, (pw, ph)),
-        (2, 4) => idct_plane_of::<2, 4>(c, quant, (pw, ph)),
-        (8, 4) => idct_plane_of::<8, 4>(c, quant, (pw, ph)),
-        (4, 8) => idct_plane_of::<4, 8>(c, quant, (pw, ph)),
-        (8, 2) => idct_plane_of::<8, 2>(c, quant, (pw, ph)),
+        (2, 2) => idct_plane_small::<2, 2>(c, quant, (pw, ph), filter),
+        (4, 4) => idct_plane_small::<4, 4>(c, quant, (pw, ph), filter),
+        (4, 2) => idct_plane_small::<4, 2>(c, quant, (pw, ph), filter),
+        (2, 4) => idct_plane_small::<2, 4>(c, quant, (pw, ph), filter),
+        (8, 8) => idct_plane_of::<8, 8>(c, quant, (pw, ph), filter),
+        (8, 4) => idct_plane_of::<8, 4>(c, quant, (pw, ph), filter),
+        (4, 8) => idct_plane_of::<4, 8>(c, quant, (pw, ph), filter),
+        (8, 2) => idct_plane_of::<8, 2>(c, quant, (pw, ph), filter),
         // (2, 8): Frame::parse admits only sizes 2, 4 and 8.
-        _ => idct_plane_of::<2, 8>(c, quant, (pw, ph)),
+        _ => idct_plane_of::<2, 8>(c, quant, (pw, ph), filter),
     }
+}
+
+/// [`idct_plane_of`] for blocks of at most 16 samples, where one matrix of basis products
+/// (dequantisation folded in) maps the coefficients straight to the block's samples: each
+/// nonzero coefficient adds one row of 16, and a photo's small blocks have few.
+fn idct_plane_small<const KX: usize, const KY: usize>(
+    c: &Component,
+    quant: &Quant,
+    (pw, ph): (usize, usize),
+    filter: Filter,
+) -> Vec<u8> {
+    let (bx, by) = (basis::<KX>(filter), basis::<KY>(filter));
+    // m[j] holds coefficient slot j's contribution to each sample y·KX + x.
+    let mut m = [[0f32; 16]; 16];
+    for (z, &slot) in c.slots.at.iter().enumerate() {
+        let j = usize::from(slot);
+        if j >= KX * KY {
+            continue;
+        }
+        let (v, u) = (j / KX, j % KX);
+        for y in 0..KY {
+            for x in 0..KX {
+                m[j][y * KX + x] = by[y][v] * bx[x][u] * f32::from(quant[z]);
+            }
+        }
+    }
+    // The DC (slot 0) comes from `dc`, so it is weighted even when no AC slot is kept.
+    if c.slots.mask & 1 == 0 {
+        for y in 0..KY {
+            for x in 0..KX {
+                m[0][y * KX + x] = by[y][0] * bx[x][0] * f32::from(quant[0]);
+            }
+        }
+    }
+    let stride = c.blocks_w * KX;
+    let mut out = vec![0u8; stride * c.blocks_h * KY];
+    for by in 0..c.blocks_h {
+        for bx in 0..c.blocks_w {
+            let idx = by * c.grid_w + bx;
+            let Some(coefs) = c.ac.get(idx * KX * KY..(idx + 1) * KX * KY) else {
+                continue;
+            };
+            let dc = c.dc[idx] as f32;
+            let mut acc = [0f32; 16];
+            for (a, w) in acc.iter_mut().zip(m[0]) {
+                *a = 128.5 + dc * w;
+            }
+            // Dense, without a branch per coefficient: which are zero is unpredictable, and a
+            // mispredicted branch costs more than the 16 multiply-adds it would skip.
+            if coefs[1..].iter().any(|&x| x != 0) {
+                for (j, &coef) in coefs.iter().enumerate().skip(1) {
+                    let f = f32::from(coef);
+                    for (a, w) in acc.iter_mut().zip(m[j]) {
+                        *a += f * w;
+                    }
+                }
+            }
+            let mut px = [0u8; 16];
+            for (p, a) in px.iter_mut().zip(acc) {
+                *p = a.clamp(0.0, 255.0) as u8;
+            }
+            for y in 0..KY {
+                out[(by * KY + y) * stride + bx * KX..][..KX]
+                    .copy_from_slice(&px[y * KX..(y + 1) * KX]);
+            }
+        }
+    }
+    crop_plane(out, stride, (pw, ph))
+}
+
+/// A plane `stride` wide cut to its `pw`×`ph` image samples.
+fn crop_plane(mut out: Vec<u8>, stride: usize, (pw, ph): (usize, usize)) -> Vec<u8> {
+    if stride == pw {
+        out.truncate(pw * ph);
+        return out;
+    }
+    let mut cropped = Vec::with_capacity(pw * ph);
+    for row in out.chunks_exact(stride).take(ph) {
+        cropped.extend_from_slice(&row[..pw]);
+    }
+    cropped
 }
 
 fn idct_plane_of<const KX: usize, const KY: usize>(
     c: &Component,
     quant: &Quant,
     (pw, ph): (usize, usize),
+    filter: Filter,
 ) -> Vec<u8> {
     // Dequantisation factor per slot.
     let mut q = [[0f32; KX]; KY];
@@ -751,7 +1107,16 @@ fn idct_plane_of<const KX: usize, const KY: usize>(
             q[slot / KX][slot % KX] = f32::from(quant[z]);
         }
     }
-    let (bx_basis, by_basis) = (basis::<KX>(), basis::<KY>());
+    let (bx_basis, by_basis) = (basis::<KX>(filter), basis::<KY>(filter));
+    // Transposed so that each pass below is whole rows of KX lanes, which vectorise.
+    let mut bx_t = [[0f32; KX]; KX];
+    for (x, row) in bx_basis.iter().enumerate() {
+        for (u, &b) in row.iter().enumerate() {
+            bx_t[u][x] = b;
+        }
+    }
+    // A DC-only block is flat: DC/8 through both passes' DC basis terms.
+    let dc_gain = bx_basis[0][0] * by_basis[0][0];
     let stride = c.blocks_w * KX;
     let mut out = vec![0u8; stride * c.blocks_h * KY];
     for by in 0..c.blocks_h {
@@ -760,6 +1125,14 @@ fn idct_plane_of<const KX: usize, const KY: usize>(
             let Some(coefs) = c.ac.get(idx * KX * KY..(idx + 1) * KX * KY) else {
                 continue;
             };
+            let dc = c.dc[idx] as f32 * q[0][0];
+            if coefs[1..].iter().all(|&x| x == 0) {
+                let px = (128.5 + dc * dc_gain).clamp(0.0, 255.0) as u8;
+                for y in 0..KY {
+                    out[(by * KY + y) * stride + bx * KX..][..KX].fill(px);
+                }
+                continue;
+            }
             // Along each row (over u), skipping all-zero rows, then down (over v).
             let mut rows = [[0f32; KX]; KY];
             for v in 0..KY {
@@ -767,20 +1140,18 @@ fn idct_plane_of<const KX: usize, const KY: usize>(
                 if v > 0 && line.iter().all(|&x| x == 0) {
                     continue;
                 }
-                let mut f = [0f32; KX];
+                let mut acc = [0f32; KX];
                 for u in 0..KX {
-                    f[u] = f32::from(line[u]) * q[v][u];
-                }
-                if v == 0 {
-                    f[0] = c.dc[idx] as f32 * q[0][0];
-                }
-                for x in 0..KX {
-                    let mut sum = 0f32;
-                    for u in 0..KX {
-                        sum += f[u] * bx_basis[x][u];
+                    let f = if v == 0 && u == 0 {
+                        dc
+                    } else {
+                        f32::from(line[u]) * q[v][u]
+                    };
+                    for x in 0..KX {
+                        acc[x] += f * bx_t[u][x];
                     }
-                    rows[v][x] = sum;
                 }
+                rows[v] = acc;
             }
             for y in 0..KY {
                 let line = &mut out[(by * KY + y) * stride + bx * KX..][..KX];
@@ -797,15 +1168,7 @@ fn idct_plane_of<const KX: usize, const KY: usize>(
             }
         }
     }
-    if stride == pw {
-        out.truncate(pw * ph);
-        return out;
-    }
-    out.chunks_exact(stride)
-        .take(ph)
-        .flat_map(|row| &row[..pw])
-        .copied()
-        .collect()
+    crop_plane(out, stride, (pw, ph))
 }
 
 /// Scales a subsampled plane up by whole factors with centred linear interpolation (libjpeg's
@@ -896,7 +1259,7 @@ impl Scan {
         }
         let (ss, se, a) = (s[1 + 2 * n], s[2 + 2 * n], s[3 + 2 * n]);
         let (ah, al) = (a >> 4, a & 15);
-        if ss == 0 && se != 0 {
+        if f.progressive && ss == 0 && se != 0 {
             return Err("scan mixes DC and AC");
         }
         if al > 13 {
@@ -952,10 +1315,19 @@ fn parse_dqt(mut s: &[u8], quant: &mut [Option<Quant>; 4]) -> Result<(), Decline
     Ok(())
 }
 
+/// Bits of lookahead in [`Huffman::ac`].
+const AC_LOOKAHEAD: u32 = 10;
+
 /// A canonical Huffman decoder (ITU T.81 F.2.2.3) with an 8-bit lookahead table.
 struct Huffman {
     /// For codes of up to 8 bits, indexed by the next 8 bits: (length, symbol); length 0 if longer.
     fast: [(u8, u8); 256],
+    /// For an AC table, indexed by the next [`AC_LOOKAHEAD`] bits, a whole run/size symbol with
+    /// its magnitude bits where both fit: bits consumed (low byte; 0 if they do not fit), zigzag
+    /// positions advanced (next byte: run + 1, 16 for ZRL, 64 for end of block) and the
+    /// coefficient (high 16 bits, signed; 0 for ZRL and end of block). Most coefficients of a
+    /// photo are small, so most take one lookup instead of a decode and a separate read.
+    ac: Box<[u32; 1 << AC_LOOKAHEAD]>,
     max_code: [i32; 17],
     offset: [i32; 17],
     values: Vec<u8>,
@@ -989,8 +1361,31 @@ impl Huffman {
             }
             code <<= 1;
         }
+        let mut ac = Box::new([0u32; 1 << AC_LOOKAHEAD]);
+        for (index, entry) in ac.iter_mut().enumerate() {
+            let (len, rs) = fast[index >> (AC_LOOKAHEAD - 8)];
+            let (len, r, size) = (u32::from(len), u32::from(rs >> 4), u32::from(rs & 15));
+            if len == 0 || len + size > AC_LOOKAHEAD {
+                continue;
+            }
+            let (advance, value) = match (r, size) {
+                (_, 0) if r == 15 => (16, 0),
+                (_, 0) => (64, 0),
+                _ => {
+                    let raw = (index as u32 >> (AC_LOOKAHEAD - len - size)) & ((1 << size) - 1);
+                    let value = if raw < 1 << (size - 1) {
+                        raw as i32 - (1 << size) + 1
+                    } else {
+                        raw as i32
+                    };
+                    (r + 1, value)
+                }
+            };
+            *entry = (value as u32) << 16 | advance << 8 | (len + size);
+        }
         Ok(Huffman {
             fast,
+            ac,
             max_code,
             offset,
             values: values.to_vec(),
@@ -1181,11 +1576,60 @@ mod tests {
     }
 
     #[test]
-    fn declines_baseline_and_garbage() {
+    fn declines_garbage() {
         assert!(decode(b"not a jpeg", u64::MAX, 1).is_err());
         assert_eq!(
             decode(&[0xFF, 0xD8, 0xFF, 0xC0, 0, 2], u64::MAX, 2).err(),
-            Some("not a progressive Huffman JPEG")
+            Some("not 8-bit")
         );
+    }
+
+    #[test]
+    fn lanczos_gains_are_flat_in_the_passband_and_cut_at_nyquist() {
+        // At 1/4 scale (4 source pixels a sample) the output's Nyquist frequency is u = 2.
+        for m in [2, 4, 8] {
+            assert!((lanczos3_gain(0, m) - 1.0).abs() < 1e-9);
+            assert!((area_gain(0, m) - 1.0).abs() < 1e-9);
+        }
+        assert!((lanczos3_gain(1, 4) - 1.0).abs() < 0.02);
+        assert!((area_gain(1, 4) - 0.906).abs() < 0.001);
+        assert!((lanczos3_gain(2, 4) - 0.5).abs() < 0.01);
+        assert!(lanczos3_gain(3, 4).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_fast_ac_table_decodes_like_the_slow_path() {
+        // One 2-bit code (00 → run 0, size 2), one 3-bit code (010 → end of block), one 3-bit
+        // code (011 → ZRL), one 3-bit (100 → run 1, size 1).
+        let mut counts = [0u8; 16];
+        counts[1] = 1;
+        counts[2] = 3;
+        let h = Huffman::new(&counts, &[0x02, 0x00, 0xF0, 0x11]).expect("table");
+        // 00 + magnitude 01 (→ −2), then 100 + magnitude 1 (→ +1): the first 10 bits 0001100100.
+        let entry = h.ac[0b00_0110_0100];
+        assert_eq!(
+            (entry & 0xFF, (entry >> 8) & 0xFF, (entry >> 16) as i16),
+            (4, 1, -2)
+        );
+        let entry = h.ac[0b10_0100_0000];
+        assert_eq!(
+            (entry & 0xFF, (entry >> 8) & 0xFF, (entry >> 16) as i16),
+            (4, 2, 1)
+        );
+        let entry = h.ac[0b01_0000_0000];
+        assert_eq!((entry & 0xFF, (entry >> 8) & 0xFF), (3, 64));
+        let entry = h.ac[0b01_1000_0000];
+        assert_eq!((entry & 0xFF, (entry >> 8) & 0xFF), (3, 16));
+        // A block: −2 at 1, +1 at 3, end of block; slots keep positions 1 and 3 (zigzag).
+        let mut slots = Slots {
+            at: [DROPPED; 64],
+            mask: 0,
+        };
+        slots.at[1] = 0;
+        slots.at[3] = 1;
+        let mut coefs = [0i16; 2];
+        let mut bits = Bits::new(&[0b0001_1001, 0b0100_0000, 0, 0]);
+        sequential_ac(&mut bits, &h, &mut coefs, &slots).expect("block");
+        assert_eq!(coefs, [-2, 1]);
     }
 }
