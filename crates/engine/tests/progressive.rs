@@ -173,6 +173,35 @@ fn finish(r: &Raster, scale: f64, (w, h): (usize, usize), (out_w, out_h): (u32, 
     resize(r, region, out_w, out_h).expect("resize").data
 }
 
+/// Ours and libjpeg's decode of a `w`×`h` JPEG at `numerator`/8, each resized to half its size
+/// as the pipeline does: their mean distances from the same resize of libjpeg's `full` decode.
+fn resized_errors(
+    bytes: &[u8],
+    full: &Raster,
+    (w, h): (usize, usize),
+    numerator: u8,
+) -> (f64, f64) {
+    let hd = header(SourceFormat::Jpeg, bytes).expect("header");
+    let ours = progressive::decode(bytes, u64::MAX, numerator)
+        .unwrap_or_else(|why| panic!("{numerator}/8: declined: {why}"));
+    let (libjpeg, _) = jpeg::decode(bytes, &hd, numerator).expect("libjpeg");
+    assert_eq!(
+        (ours.width, ours.height),
+        (libjpeg.width, libjpeg.height),
+        "{numerator}/8"
+    );
+    let scale = f64::from(numerator) / 8.0;
+    let out = (
+        (w as f64 * scale / 2.0).round() as u32,
+        (h as f64 * scale / 2.0).round() as u32,
+    );
+    let truth = finish(full, 1.0, (w, h), out);
+    (
+        differences(&finish(&ours, scale, (w, h), out), &truth).0,
+        differences(&finish(&libjpeg, scale, (w, h), out), &truth).0,
+    )
+}
+
 #[test]
 fn quarter_and_half_scale_decodes_resize_as_faithfully_as_libjpegs() {
     // What counts is the output: each decode, Lanczos-resized to half its size as the pipeline
@@ -196,22 +225,7 @@ fn quarter_and_half_scale_decodes_resize_as_faithfully_as_libjpegs() {
             let hd = header(SourceFormat::Jpeg, &bytes).expect("header");
             let (full, _) = jpeg::decode(&bytes, &hd, 8).expect("full decode");
             for numerator in [2u8, 4] {
-                let ours = progressive::decode(&bytes, u64::MAX, numerator)
-                    .unwrap_or_else(|why| panic!("{layout} {numerator}/8: declined: {why}"));
-                let (libjpeg, _) = jpeg::decode(&bytes, &hd, numerator).expect("libjpeg");
-                assert_eq!(
-                    (ours.width, ours.height),
-                    (libjpeg.width, libjpeg.height),
-                    "{layout} {numerator}/8"
-                );
-                let scale = f64::from(numerator) / 8.0;
-                let out = (
-                    (w as f64 * scale / 2.0).round() as u32,
-                    (h as f64 * scale / 2.0).round() as u32,
-                );
-                let truth = finish(&full, 1.0, (w, h), out);
-                let ours_err = differences(&finish(&ours, scale, (w, h), out), &truth).0;
-                let libjpeg_err = differences(&finish(&libjpeg, scale, (w, h), out), &truth).0;
+                let (ours_err, libjpeg_err) = resized_errors(&bytes, &full, (w, h), numerator);
                 eprintln!(
                     "{layout}, {mode_name}, {numerator}/8 then half: from a full decode's \
                      resize: ours {ours_err:.2}, libjpeg {libjpeg_err:.2}"
@@ -287,22 +301,7 @@ fn baseline_files_decode_as_faithfully_as_libjpeg_at_every_scale() {
         assert!(!hd.progressive);
         let (full, _) = jpeg::decode(&bytes, &hd, 8).expect("full decode");
         for numerator in [1u8, 2, 4] {
-            let ours = progressive::decode(&bytes, u64::MAX, numerator)
-                .unwrap_or_else(|why| panic!("{layout} {numerator}/8: declined: {why}"));
-            let (libjpeg, _) = jpeg::decode(&bytes, &hd, numerator).expect("libjpeg");
-            assert_eq!(
-                (ours.width, ours.height),
-                (libjpeg.width, libjpeg.height),
-                "{layout} {numerator}/8"
-            );
-            let scale = f64::from(numerator) / 8.0;
-            let out = (
-                (w as f64 * scale / 2.0).round() as u32,
-                (h as f64 * scale / 2.0).round() as u32,
-            );
-            let truth = finish(&full, 1.0, (w, h), out);
-            let ours_err = differences(&finish(&ours, scale, (w, h), out), &truth).0;
-            let libjpeg_err = differences(&finish(&libjpeg, scale, (w, h), out), &truth).0;
+            let (ours_err, libjpeg_err) = resized_errors(&bytes, &full, (w, h), numerator);
             eprintln!(
                 "baseline {layout} {numerator}/8: ours {ours_err:.2}, libjpeg {libjpeg_err:.2}"
             );

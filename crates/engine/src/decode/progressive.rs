@@ -452,6 +452,45 @@ impl Frame {
         }
     }
 
+    /// Walks the blocks of an interleaved or single-component scan in coding order, handling
+    /// restart intervals (which reset the DC predictors). `visit` gets the bits, the
+    /// component's index in the scan, the component, the block's index in it, and the
+    /// predictors.
+    fn each_block(
+        &mut self,
+        scan: &Scan,
+        bits: &mut Bits,
+        restart_interval: usize,
+        mut visit: impl FnMut(
+            &mut Bits,
+            usize,
+            &mut Component,
+            usize,
+            &mut [i32; 4],
+        ) -> Result<(), Declined>,
+    ) -> Result<(), Declined> {
+        let (units_x, units_y, interleaved) = self.units(scan);
+        let mut pred = [0i32; 4];
+        for unit in 0..units_x * units_y {
+            if restart_interval > 0 && unit > 0 && unit % restart_interval == 0 {
+                bits.restart()?;
+                pred = [0; 4];
+            }
+            let (ux, uy) = (unit % units_x, unit / units_x);
+            for (i, &ci) in scan.comps.iter().enumerate() {
+                let c = &mut self.comps[ci];
+                let (bw, bh) = if interleaved { (c.h, c.v) } else { (1, 1) };
+                for by in 0..bh {
+                    for bx in 0..bw {
+                        let idx = (uy * bh + by) * c.grid_w + ux * bw + bx;
+                        visit(bits, i, c, idx, &mut pred)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Decodes one scan of a sequential (baseline) file: every coefficient of each block in
     /// turn, keeping those the scale needs. Returns the bytes it read. Follows libjpeg's
     /// jdhuff.c, and declines what libjpeg would warn about or clamp.
@@ -474,37 +513,26 @@ impl Frame {
             let ac = tables[1][scan.ac_tables[i]].as_ref();
             huff.push(dc.zip(ac).ok_or("scan uses an undefined table")?);
         }
-        let (units_x, units_y, interleaved) = self.units(scan);
         let mut bits = Bits::new(data);
-        let mut pred = [0i32; 4];
-        for unit in 0..units_x * units_y {
-            if restart_interval > 0 && unit > 0 && unit % restart_interval == 0 {
-                bits.restart()?;
-                pred = [0; 4];
-            }
-            let (ux, uy) = (unit % units_x, unit / units_x);
-            for (i, &ci) in scan.comps.iter().enumerate() {
-                let c = &mut self.comps[ci];
+        self.each_block(
+            scan,
+            &mut bits,
+            restart_interval,
+            |bits, i, c, idx, pred| {
                 let (dc, ac) = huff[i];
-                let (bw, bh) = if interleaved { (c.h, c.v) } else { (1, 1) };
-                let kept = c.kx * c.ky;
-                for by in 0..bh {
-                    for bx in 0..bw {
-                        let idx = (uy * bh + by) * c.grid_w + ux * bw + bx;
-                        let size = dc.decode(&mut bits)?;
-                        if size > 11 {
-                            return Err("DC difference too large");
-                        }
-                        pred[i] = pred[i].wrapping_add(bits.receive_extend(size));
-                        c.dc[idx] = pred[i];
-                        let coefs =
-                            c.ac.get_mut(idx * kept..(idx + 1) * kept)
-                                .unwrap_or(&mut []);
-                        sequential_ac(&mut bits, ac, coefs, &c.slots)?;
-                    }
+                let size = dc.decode(bits)?;
+                if size > 11 {
+                    return Err("DC difference too large");
                 }
-            }
-        }
+                pred[i] = pred[i].wrapping_add(bits.receive_extend(size));
+                c.dc[idx] = pred[i];
+                let kept = c.kx * c.ky;
+                let coefs =
+                    c.ac.get_mut(idx * kept..(idx + 1) * kept)
+                        .unwrap_or(&mut []);
+                sequential_ac(bits, ac, coefs, &c.slots)
+            },
+        )?;
         for &ci in &scan.comps {
             self.comps[ci].dc_low_bit = Some(0);
         }
@@ -537,37 +565,26 @@ impl Frame {
         } else {
             Vec::new()
         };
-        let (units_x, units_y, interleaved) = self.units(scan);
         let mut bits = Bits::new(data);
-        let mut pred = [0i32; 4];
-        let total = units_x * units_y;
-        for unit in 0..total {
-            if restart_interval > 0 && unit > 0 && unit % restart_interval == 0 {
-                bits.restart()?;
-                pred = [0; 4];
-            }
-            let (ux, uy) = (unit % units_x, unit / units_x);
-            for (k, &ci) in scan.comps.iter().enumerate() {
-                let c = &mut self.comps[ci];
-                let (bw, bh) = if interleaved { (c.h, c.v) } else { (1, 1) };
-                for by in 0..bh {
-                    for bx in 0..bw {
-                        let idx = (uy * bh + by) * c.grid_w + ux * bw + bx;
-                        if first {
-                            let size = huff[k].decode(&mut bits)?;
-                            if size > 11 {
-                                return Err("DC difference too large");
-                            }
-                            // Wrapping: hostile data may run the predictor out of range.
-                            pred[k] = pred[k].wrapping_add(bits.receive_extend(size));
-                            c.dc[idx] = pred[k].wrapping_shl(u32::from(scan.al));
-                        } else if bits.bit() {
-                            c.dc[idx] |= 1 << scan.al;
-                        }
+        self.each_block(
+            scan,
+            &mut bits,
+            restart_interval,
+            |bits, k, c, idx, pred| {
+                if first {
+                    let size = huff[k].decode(bits)?;
+                    if size > 11 {
+                        return Err("DC difference too large");
                     }
+                    // Wrapping: hostile data may run the predictor out of range.
+                    pred[k] = pred[k].wrapping_add(bits.receive_extend(size));
+                    c.dc[idx] = pred[k].wrapping_shl(u32::from(scan.al));
+                } else if bits.bit() {
+                    c.dc[idx] |= 1 << scan.al;
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         for &ci in &scan.comps {
             self.comps[ci].dc_low_bit = Some(scan.al);
         }
