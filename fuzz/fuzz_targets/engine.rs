@@ -17,9 +17,9 @@ use std::sync::LazyLock;
 static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
 
 /// Renders that between them reach every encoder, the YCbCr path (JPEG from a JPEG; the
-/// settings switch it on at every scale, where the default keeps it to full-size decodes), the
-/// reduced progressive decode at 1/8, 1/4 and 1/2 (on the 256 px progressive seeds), smart crop,
-/// padding and effects. The input's length picks one, so the bytes themselves stay an unmodified
+/// settings also take libjpeg's scaled planes where our decoder declines), the reduced decode
+/// at 1/8, 1/4 and 1/2 (on the 256 px progressive seeds) and of a baseline file at exactly 1/4
+/// (`w=64` of the 256 px baseline seed), smart crop, padding and effects. The input's length picks one, so the bytes themselves stay an unmodified
 /// image for the seeds.
 static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
     let key = Key::from_decoded(&CONFIG, "demo/fuzz").expect("key");
@@ -32,6 +32,8 @@ static OPS: LazyLock<Vec<Ops>> = LazyLock::new(|| {
         "w=16&rot=90&flip=h&sharpen=1&fmt=avif",
         // 1/16 of the 256 px progressive seeds: the DC-only (1/8) decode.
         "w=16&fmt=webp",
+        // 1/4 of the 256 px seeds, JPEG to JPEG: the reduced decode is the output.
+        "w=64&fmt=jpeg",
     ]
     .iter()
     .map(|q| {
