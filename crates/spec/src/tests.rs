@@ -216,8 +216,11 @@ fn small_outputs_take_the_small_webp_method() {
     assert_eq!(r.webp_method_for(320 * 320), 3);
     assert_eq!(r.webp_method_for(320 * 320 + 1), 2);
     assert_eq!(r.webp_method_for(640 * 400), 2);
-    // Without a small method every size takes `webp_method`.
     let p = c.encoding.precompute;
-    assert_eq!(p.webp_method_small, None);
+    assert_eq!(p.webp_method_for(160 * 160), 6);
+    assert_eq!(p.webp_method_for(1280 * 960), 4);
+    // Without a small method every size takes `webp_method`.
+    let mut p = p;
+    p.webp_method_small = None;
     assert_eq!(p.webp_method_for(160 * 160), p.webp_method);
 }
