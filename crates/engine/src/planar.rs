@@ -297,11 +297,18 @@ pub fn decode_jpeg(bytes: &[u8], numerator: u8) -> Result<Option<Ycc>, EngineErr
     let planes = layout
         .iter()
         .zip(buffers)
-        .map(|(l, buf)| {
-            let mut data = Vec::with_capacity(l.width * l.height);
-            for row in buf.chunks_exact(l.stride.max(1)).take(l.height) {
-                data.extend_from_slice(&row[..l.width]);
-            }
+        .map(|(l, mut buf)| {
+            // Rows already packed (a width of whole blocks) need no copy.
+            let data = if l.stride == l.width {
+                buf.truncate(l.width * l.height);
+                buf
+            } else {
+                let mut data = Vec::with_capacity(l.width * l.height);
+                for row in buf.chunks_exact(l.stride.max(1)).take(l.height) {
+                    data.extend_from_slice(&row[..l.width]);
+                }
+                data
+            };
             Plane {
                 width: l.width as u32,
                 height: l.height as u32,

@@ -151,9 +151,9 @@ fn crops_shrink_on_load_and_progressive_sources_match() {
 
 #[test]
 fn planes_from_the_reduced_decoder_match() {
-    // The default settings: at a DCT scale the planes come from decode::progressive with chroma
-    // kept subsampled. For a baseline file only where the decode is the output (exactly 1/4,
-    // filtered like Lanczos3); for a progressive one at any scale.
+    // The default settings: at full size libjpeg's planes; at a DCT scale decode::progressive's,
+    // chroma kept subsampled. For a baseline file only where the decode is the output (exactly
+    // 1/4, filtered like Lanczos3); for a progressive one at any scale.
     let c = Config::embedded();
     let ours = Settings::request(&c);
     let mut rgb = Settings::request(&c);
@@ -169,6 +169,8 @@ fn planes_from_the_reduced_decoder_match() {
     assert!(!is_progressive(&baseline) && is_progressive(&progressive));
     for (name, input, query) in [
         ("baseline 1600x1200", &baseline, "w=400&fmt=jpeg"),
+        // Full size, through libjpeg: planes a whole number of blocks wide.
+        ("baseline 1600x1200", &baseline, "w=1200&fmt=jpeg"),
         ("progressive 1600x1200", &progressive, "w=400&fmt=jpeg"),
         ("progressive 1600x1200", &progressive, "w=300&fmt=jpeg"),
         (
