@@ -163,12 +163,16 @@ fn lanczos3(
     let tall = tall.into_vec();
     let blank = vec![0u8; w];
     let row = |r: usize| tall.get(r * w..(r + 1) * w).unwrap_or(&blank);
-    let mut packed = vec![0u32; w * quads];
-    for (q, dst) in packed.chunks_exact_mut(w).enumerate() {
+    let mut packed: Vec<u32> = Vec::with_capacity(w * quads);
+    for q in 0..quads {
         let (a, b, c, d) = (row(4 * q), row(4 * q + 1), row(4 * q + 2), row(4 * q + 3));
-        for ((((o, &a), &b), &c), &d) in dst.iter_mut().zip(a).zip(b).zip(c).zip(d) {
-            *o = u32::from_le_bytes([a, b, c, d]);
-        }
+        packed.extend(
+            a.iter()
+                .zip(b)
+                .zip(c)
+                .zip(d)
+                .map(|(((&a, &b), &c), &d)| u32::from_le_bytes([a, b, c, d])),
+        );
     }
     let packed: &[u8] = bytemuck::cast_slice(&packed);
     let quads_u32 = u32::try_from(quads).map_err(internal)?;
@@ -362,17 +366,22 @@ pub fn encode_jpeg(ycc: &Ycc, quality: u8, progressive: bool) -> Result<Vec<u8>,
             c.set_raw_data_in(true);
         },
         |started| {
-            let padded: Vec<Vec<u8>> = started
+            // A plane already whole blocks in size (1920×1200 and its chroma) goes as it is.
+            let padded: Vec<std::borrow::Cow<[u8]>> = started
                 .components()
                 .iter()
                 .zip(&ycc.planes)
                 .map(|(comp, plane)| {
                     let stride = comp.width_in_blocks as usize * 8;
                     let rows = comp.height_in_blocks as usize * 8;
-                    plane.padded(stride, rows)
+                    if (stride, rows) == (plane.width as usize, plane.height as usize) {
+                        std::borrow::Cow::Borrowed(plane.data.as_slice())
+                    } else {
+                        std::borrow::Cow::Owned(plane.padded(stride, rows))
+                    }
                 })
                 .collect();
-            let refs: Vec<&[u8]> = padded.iter().map(Vec::as_slice).collect();
+            let refs: Vec<&[u8]> = padded.iter().map(|p| p.as_ref()).collect();
             if started.write_raw_data(&refs) {
                 Ok(())
             } else {
