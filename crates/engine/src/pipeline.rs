@@ -398,9 +398,9 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
         Some(SourceFormat::Jpeg) => {
             let planar = job.settings.ycc_path != YccPath::Never && job.planar_eligible(&plan);
             let own = job.settings.scaled_decoder;
-            // An output of exactly 1/2, 1/4 or 1/8 of the source is the decode itself, filtered
-            // like the Lanczos3 resize it replaces (YCbCr path only: that is where our decoder
-            // outputs at its own speed).
+            // An output of exactly 1/4 of the source is the decode itself, filtered like the
+            // Lanczos3 resize it replaces (YCbCr path only: that is where our decoder outputs at
+            // its own speed; see decode::jpeg::exact_numerator).
             let exact = if planar && own {
                 decode::jpeg::exact_numerator(plan.scale_x, plan.scale_y)
             } else {

@@ -148,7 +148,7 @@ fn parse(
             SOS => {
                 let f = frame.as_mut().ok_or("scan before frame header")?;
                 let scan = Scan::parse(r.segment()?, f)?;
-                if f.progressive && scan.ss != 0 && f.dc_only {
+                if scan.ss != 0 && f.dc_only() {
                     // An AC scan: its coefficients are not needed at 1/8 scale.
                     r.skip_entropy_data();
                     continue;
@@ -300,8 +300,6 @@ struct Frame {
     /// Output pixels per block side: the scale numerator.
     k: usize,
     progressive: bool,
-    /// Only DC coefficients are read (progressive at 1/8): AC scans are stepped over.
-    dc_only: bool,
     filter: Filter,
     width: usize,
     height: usize,
@@ -350,6 +348,7 @@ impl Frame {
         {
             return Err("unsupported sampling factors or table index");
         }
+        // As Frame::dc_only.
         let dc_only = k == 1 && mode.progressive;
         let both_ways = |h: usize, v: usize| h < h_max && v < v_max;
         if !mode.native_chroma {
@@ -428,7 +427,6 @@ impl Frame {
         Ok(Frame {
             k,
             progressive: mode.progressive,
-            dc_only,
             filter: mode.filter,
             width,
             height,
@@ -438,6 +436,11 @@ impl Frame {
             mcus_y,
             comps,
         })
+    }
+
+    /// Only DC coefficients are read (progressive at 1/8): AC scans are stepped over.
+    fn dc_only(&self) -> bool {
+        self.k == 1 && self.progressive
     }
 
     /// Coding units of a scan: whole MCUs when interleaved, else the one component's own
@@ -1010,9 +1013,9 @@ fn lanczos3_gain(u: usize, m: usize) -> f64 {
 }
 
 /// Component `c`'s samples, `pw`×`ph` (the blocks' pixels cropped to the image): the kx×ky
-/// inverse DCT of each block's lowest kx×ky frequencies, each weighted by its basis function's
-/// mean over an output sample. libjpeg's reduced IDCTs also fold in frequencies above the
-/// output's Nyquist limit, which alias.
+/// inverse DCT of each block's lowest kx×ky frequencies, each weighted by `filter`'s gain for
+/// it. libjpeg's reduced IDCTs also fold in frequencies above the output's Nyquist limit, which
+/// alias.
 fn idct_plane(c: &Component, quant: &Quant, (pw, ph): (usize, usize), filter: Filter) -> Vec<u8> {
     // Fixed sizes let the compiler unroll and vectorise the two passes.
     match (c.kx, c.ky) {
@@ -1039,7 +1042,8 @@ fn idct_plane_small<const KX: usize, const KY: usize>(
     filter: Filter,
 ) -> Vec<u8> {
     let (bx, by) = (basis::<KX>(filter), basis::<KY>(filter));
-    // m[j] holds coefficient slot j's contribution to each sample y·KX + x.
+    // m[j] holds coefficient slot j's contribution to each sample y·KX + x; slot 0 is the DC,
+    // which every kept corner includes.
     let mut m = [[0f32; 16]; 16];
     for (z, &slot) in c.slots.at.iter().enumerate() {
         let j = usize::from(slot);
@@ -1053,52 +1057,51 @@ fn idct_plane_small<const KX: usize, const KY: usize>(
             }
         }
     }
-    // The DC (slot 0) comes from `dc`, so it is weighted even when no AC slot is kept.
-    if c.slots.mask & 1 == 0 {
-        for y in 0..KY {
-            for x in 0..KX {
-                m[0][y * KX + x] = by[y][0] * bx[x][0] * f32::from(quant[0]);
+    idct_blocks::<KX, KY>(c, (pw, ph), |dc, coefs, out| {
+        let mut acc = [0f32; 16];
+        for (a, w) in acc.iter_mut().zip(m[0]) {
+            *a = 128.5 + dc as f32 * w;
+        }
+        // Dense, without a branch per coefficient: which are zero is unpredictable, and a
+        // mispredicted branch costs more than the 16 multiply-adds it would skip.
+        if coefs[1..].iter().any(|&x| x != 0) {
+            for (j, &coef) in coefs.iter().enumerate().skip(1) {
+                let f = f32::from(coef);
+                for (a, w) in acc.iter_mut().zip(m[j]) {
+                    *a += f * w;
+                }
             }
         }
-    }
+        for (y, line) in out.iter_mut().enumerate() {
+            for (x, px) in line.iter_mut().enumerate() {
+                *px = acc[y * KX + x].clamp(0.0, 255.0) as u8;
+            }
+        }
+    })
+}
+
+/// Component `c`'s plane from its blocks, `block` turning each one's DC and kept coefficients
+/// into its KX×KY samples, cut to the `pw`×`ph` image samples.
+fn idct_blocks<const KX: usize, const KY: usize>(
+    c: &Component,
+    (pw, ph): (usize, usize),
+    mut block: impl FnMut(i32, &[i16], &mut [[u8; KX]; KY]),
+) -> Vec<u8> {
     let stride = c.blocks_w * KX;
     let mut out = vec![0u8; stride * c.blocks_h * KY];
+    let mut samples = [[0u8; KX]; KY];
     for by in 0..c.blocks_h {
         for bx in 0..c.blocks_w {
             let idx = by * c.grid_w + bx;
             let Some(coefs) = c.ac.get(idx * KX * KY..(idx + 1) * KX * KY) else {
                 continue;
             };
-            let dc = c.dc[idx] as f32;
-            let mut acc = [0f32; 16];
-            for (a, w) in acc.iter_mut().zip(m[0]) {
-                *a = 128.5 + dc * w;
-            }
-            // Dense, without a branch per coefficient: which are zero is unpredictable, and a
-            // mispredicted branch costs more than the 16 multiply-adds it would skip.
-            if coefs[1..].iter().any(|&x| x != 0) {
-                for (j, &coef) in coefs.iter().enumerate().skip(1) {
-                    let f = f32::from(coef);
-                    for (a, w) in acc.iter_mut().zip(m[j]) {
-                        *a += f * w;
-                    }
-                }
-            }
-            let mut px = [0u8; 16];
-            for (p, a) in px.iter_mut().zip(acc) {
-                *p = a.clamp(0.0, 255.0) as u8;
-            }
-            for y in 0..KY {
-                out[(by * KY + y) * stride + bx * KX..][..KX]
-                    .copy_from_slice(&px[y * KX..(y + 1) * KX]);
+            block(c.dc[idx], coefs, &mut samples);
+            for (y, line) in samples.iter().enumerate() {
+                out[(by * KY + y) * stride + bx * KX..][..KX].copy_from_slice(line);
             }
         }
     }
-    crop_plane(out, stride, (pw, ph))
-}
-
-/// A plane `stride` wide cut to its `pw`×`ph` image samples.
-fn crop_plane(mut out: Vec<u8>, stride: usize, (pw, ph): (usize, usize)) -> Vec<u8> {
     if stride == pw {
         out.truncate(pw * ph);
         return out;
@@ -1134,58 +1137,48 @@ fn idct_plane_of<const KX: usize, const KY: usize>(
     }
     // A DC-only block is flat: DC/8 through both passes' DC basis terms.
     let dc_gain = bx_basis[0][0] * by_basis[0][0];
-    let stride = c.blocks_w * KX;
-    let mut out = vec![0u8; stride * c.blocks_h * KY];
-    for by in 0..c.blocks_h {
-        for bx in 0..c.blocks_w {
-            let idx = by * c.grid_w + bx;
-            let Some(coefs) = c.ac.get(idx * KX * KY..(idx + 1) * KX * KY) else {
-                continue;
-            };
-            let dc = c.dc[idx] as f32 * q[0][0];
-            if coefs[1..].iter().all(|&x| x == 0) {
-                let px = (128.5 + dc * dc_gain).clamp(0.0, 255.0) as u8;
-                for y in 0..KY {
-                    out[(by * KY + y) * stride + bx * KX..][..KX].fill(px);
-                }
+    idct_blocks::<KX, KY>(c, (pw, ph), |dc, coefs, out| {
+        let dc = dc as f32 * q[0][0];
+        if coefs[1..].iter().all(|&x| x == 0) {
+            let px = (128.5 + dc * dc_gain).clamp(0.0, 255.0) as u8;
+            for line in out.iter_mut() {
+                line.fill(px);
+            }
+            return;
+        }
+        // Along each row (over u), skipping all-zero rows, then down (over v).
+        let mut rows = [[0f32; KX]; KY];
+        for v in 0..KY {
+            let line = &coefs[v * KX..(v + 1) * KX];
+            if v > 0 && line.iter().all(|&x| x == 0) {
                 continue;
             }
-            // Along each row (over u), skipping all-zero rows, then down (over v).
-            let mut rows = [[0f32; KX]; KY];
+            let mut acc = [0f32; KX];
+            for u in 0..KX {
+                let f = if v == 0 && u == 0 {
+                    dc
+                } else {
+                    f32::from(line[u]) * q[v][u]
+                };
+                for x in 0..KX {
+                    acc[x] += f * bx_t[u][x];
+                }
+            }
+            rows[v] = acc;
+        }
+        for (y, line) in out.iter_mut().enumerate() {
+            let mut acc = [128.5f32; KX];
             for v in 0..KY {
-                let line = &coefs[v * KX..(v + 1) * KX];
-                if v > 0 && line.iter().all(|&x| x == 0) {
-                    continue;
+                let w = by_basis[y][v];
+                for x in 0..KX {
+                    acc[x] += rows[v][x] * w;
                 }
-                let mut acc = [0f32; KX];
-                for u in 0..KX {
-                    let f = if v == 0 && u == 0 {
-                        dc
-                    } else {
-                        f32::from(line[u]) * q[v][u]
-                    };
-                    for x in 0..KX {
-                        acc[x] += f * bx_t[u][x];
-                    }
-                }
-                rows[v] = acc;
             }
-            for y in 0..KY {
-                let line = &mut out[(by * KY + y) * stride + bx * KX..][..KX];
-                let mut acc = [128.5f32; KX];
-                for v in 0..KY {
-                    let w = by_basis[y][v];
-                    for x in 0..KX {
-                        acc[x] += rows[v][x] * w;
-                    }
-                }
-                for (px, a) in line.iter_mut().zip(acc) {
-                    *px = a.clamp(0.0, 255.0) as u8;
-                }
+            for (px, a) in line.iter_mut().zip(acc) {
+                *px = a.clamp(0.0, 255.0) as u8;
             }
         }
-    }
-    crop_plane(out, stride, (pw, ph))
+    })
 }
 
 /// Scales a subsampled plane up by whole factors with centred linear interpolation (libjpeg's
