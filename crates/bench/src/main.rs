@@ -64,6 +64,9 @@ struct Args {
     /// Print imgfront's median time per pipeline step for every operation.
     #[arg(long)]
     steps: bool,
+    /// Print every variant's bytes and SSIMULACRA2, both sides (the fan-out's presets).
+    #[arg(long)]
+    variants: bool,
     /// The command to quote in the report.
     #[arg(long, default_value = "imgfront-bench")]
     command: String,
@@ -289,6 +292,12 @@ fn run(args: &Args) -> Result<(), String> {
         .collect();
     let mut sizes: Vec<Vec<(Vec<usize>, Vec<usize>)>> =
         vec![vec![Default::default(); all_ops.len()]; inputs.len()];
+    // Outputs are found by variant index, so an earlier run's files (another configuration's
+    // presets) must not be there to be scored.
+    let outputs = args.out.join("outputs");
+    if outputs.exists() {
+        std::fs::remove_dir_all(&outputs).map_err(|e| format!("{}: {e}", outputs.display()))?;
+    }
     for rep in 0..args.warmup + args.reps {
         let measured = rep >= args.warmup;
         let save = rep == args.warmup;
@@ -355,6 +364,18 @@ fn run(args: &Args) -> Result<(), String> {
             let t = std::mem::take(&mut times[i][o]);
             if args.steps {
                 println!("steps {} / {}: {}", op.name, input.name, t.steps_line());
+            }
+            if args.variants {
+                for (k, label) in op.variants.iter().map(Variant::label).enumerate() {
+                    println!(
+                        "variant {label} / {}: imgfront {} B {:.2}, sharp {} B {:.2}",
+                        input.name,
+                        sizes[i][o].0[k],
+                        imgfront.scores[k],
+                        sizes[i][o].1[k],
+                        sharp_side.scores[k]
+                    );
+                }
             }
             imgfront.median_ms = median(t.imgfront);
             sharp_side.median_ms = median(t.sharp);
@@ -464,14 +485,25 @@ fn tradeoff(
             "baseline, optimised Huffman".to_string(),
             EncoderSettings {
                 jpeg_progressive: false,
+                jpeg_trellis: false,
                 ..request
             },
         ),
         (
             Format::Jpeg,
-            "progressive + trellis".to_string(),
+            "progressive, optimised Huffman".to_string(),
             EncoderSettings {
                 jpeg_progressive: true,
+                jpeg_trellis: false,
+                ..request
+            },
+        ),
+        (
+            Format::Jpeg,
+            "progressive + trellis (mozjpeg defaults)".to_string(),
+            EncoderSettings {
+                jpeg_progressive: true,
+                jpeg_trellis: true,
                 ..request
             },
         ),
@@ -505,10 +537,20 @@ fn tradeoff(
             format!("speed {sp}"),
             EncoderSettings {
                 avif_speed: sp,
+                avif_quant_matrices: false,
                 ..request
             },
         )
     }))
+    .chain([(
+        Format::Avif,
+        "speed 6, quantisation matrices".to_string(),
+        EncoderSettings {
+            avif_speed: 6,
+            avif_quant_matrices: true,
+            ..request
+        },
+    )])
     .collect();
     for (format, label, enc) in sweeps {
         let quality = if format == Format::Avif {

@@ -630,7 +630,7 @@ fn encode(job: &mut Job) -> Result<(), EngineError> {
         Format::Png | Format::Gif => 100,
     });
     if let Some(ycc) = &job.ycc {
-        job.bytes = planar::encode_jpeg(ycc, quality, s.encoder.jpeg_progressive)?;
+        job.bytes = planar::encode_jpeg(ycc, quality, &s.encoder)?;
         return Ok(());
     }
     if !job.output_format.supports_animation() {

@@ -25,6 +25,8 @@ use mozjpeg_sys::{
     jpeg_start_decompress,
 };
 
+use imgfront_spec::config::EncoderSettings;
+
 use crate::error::{EngineError, internal};
 use crate::resize::Region;
 
@@ -353,14 +355,17 @@ fn comps(c: &jpeg_decompress_struct) -> &[mozjpeg_sys::jpeg_component_info] {
     unsafe { std::slice::from_raw_parts(c.comp_info, c.num_components.max(0) as usize) }
 }
 
-/// Baseline JPEG from 4:2:0 planes with mozjpeg's fastest settings and optimised Huffman
-/// tables (the request encoder), or progressive + trellis.
-pub fn encode_jpeg(ycc: &Ycc, quality: u8, progressive: bool) -> Result<Vec<u8>, EngineError> {
+/// JPEG from 4:2:0 planes, with the same encoder choices as the RGB path.
+pub fn encode_jpeg(
+    ycc: &Ycc,
+    quality: u8,
+    settings: &EncoderSettings,
+) -> Result<Vec<u8>, EngineError> {
     crate::encode::jpeg::compress(
         ColorSpace::JCS_YCbCr,
         (ycc.width(), ycc.height()),
         quality,
-        progressive,
+        settings,
         |c| {
             c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
             c.set_raw_data_in(true);

@@ -26,13 +26,18 @@ pub fn encode(
         .ok_or_else(|| EngineError::Internal("picture has no frames".into()))?
         .raster;
     match format {
-        Format::Jpeg => jpeg::encode(first, quality, settings.jpeg_progressive),
+        Format::Jpeg => jpeg::encode(first, quality, settings),
         Format::Png => png::encode(first, settings.jpeg_progressive),
         Format::Webp => {
             let pixels = u64::from(first.width) * u64::from(first.height);
             webp::encode(picture, quality, settings.webp_method_for(pixels))
         }
-        Format::Avif => avif::encode(first, quality, settings.avif_speed),
+        Format::Avif => avif::encode(
+            first,
+            quality,
+            settings.avif_speed,
+            settings.avif_quant_matrices,
+        ),
         Format::Gif => gif::encode(picture),
     }
 }
