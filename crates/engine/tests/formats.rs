@@ -26,22 +26,26 @@ fn size_of(bytes: &[u8]) -> (u32, u32) {
 #[test]
 fn progressive_jpeg_from_the_precompute_encoder_decodes() {
     let c = Config::embedded();
-    let mut png = Vec::new();
-    {
-        let mut e = png::Encoder::new(&mut png, 64, 48);
+    let png_of = |w: u32, h: u32| {
+        let data: Vec<u8> = (0..h)
+            .flat_map(|y| (0..w).flat_map(move |x| [(x * 255 / w) as u8, (y * 255 / h) as u8, 128]))
+            .collect();
+        let mut png = Vec::new();
+        let mut e = png::Encoder::new(&mut png, w, h);
         e.set_color(png::ColorType::Rgb);
         e.write_header()
             .expect("header")
-            .write_image_data(&gradient())
+            .write_image_data(&data)
             .expect("data");
-    }
+        drop(e);
+        png
+    };
+    let sof = |bytes: &[u8], marker: u8| bytes.windows(2).any(|w| w == [0xFF, marker]);
+    // 480x360 is above precompute's small_max_pixels (320x320): progressive (SOF2).
+    let png = png_of(480, 360);
     let progressive =
         transform(&png, &ops("fmt=jpeg"), &Settings::precompute(&c)).expect("progressive");
-    // SOF2 marks a progressive JPEG.
-    assert!(
-        progressive.bytes.windows(2).any(|w| w == [0xFF, 0xC2]),
-        "not progressive"
-    );
+    assert!(sof(&progressive.bytes, 0xC2), "not progressive");
     let again = transform(
         &progressive.bytes,
         &ops("w=32&fmt=png"),
@@ -50,9 +54,13 @@ fn progressive_jpeg_from_the_precompute_encoder_decodes() {
     .expect("decode progressive");
     assert_eq!(size_of(&again.bytes), (32, 24));
     let baseline = transform(&png, &ops("fmt=jpeg"), &Settings::request(&c)).expect("baseline");
+    assert!(sof(&baseline.bytes, 0xC0), "request path writes baseline");
+    // A thumbnail stays baseline even for precompute: its scan headers would cost more.
+    let thumb =
+        transform(&png_of(64, 48), &ops("fmt=jpeg"), &Settings::precompute(&c)).expect("thumbnail");
     assert!(
-        baseline.bytes.windows(2).any(|w| w == [0xFF, 0xC0]),
-        "request path writes baseline"
+        sof(&thumb.bytes, 0xC0),
+        "small precompute output is baseline"
     );
 }
 

@@ -255,6 +255,23 @@ mod tests {
     }
 
     #[test]
+    fn quantisation_matrices_spend_fewer_bytes_on_texture() {
+        // Fine texture over a gradient: where the matrices take bits from high frequencies.
+        let (w, h) = (128u32, 96u32);
+        let data = (0..w * h)
+            .flat_map(|i| {
+                let (x, y) = (i % w, i / w);
+                let t = (i.wrapping_mul(2_654_435_761) >> 27) as u8;
+                [(x * 2) as u8 ^ t, (y * 2) as u8, t.wrapping_mul(7)]
+            })
+            .collect();
+        let img = Raster::new(w, h, 3, data);
+        let plain = encode(&img, 50, 6, false).expect("plain");
+        let qm = encode(&img, 50, 6, true).expect("matrices");
+        assert!(qm.len() < plain.len(), "{} vs {}", qm.len(), plain.len());
+    }
+
+    #[test]
     fn grey_stays_grey_in_bt601() {
         let img = Raster::new(1, 1, 3, vec![200, 200, 200]);
         assert_eq!(ycc444(&img), vec![200, 128, 128]);

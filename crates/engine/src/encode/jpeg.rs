@@ -60,3 +60,39 @@ pub(crate) fn compress(
     .map_err(|_| internal("JPEG encoder failed"))?
     .map_err(internal)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imgfront_spec::Config;
+
+    #[test]
+    fn trellis_only_when_configured() {
+        let (w, h) = (400u32, 300u32);
+        let data = (0..w * h)
+            .flat_map(|i| {
+                let t = (i.wrapping_mul(2_654_435_761) >> 26) as u8;
+                [t, t / 2 + (i % w) as u8 / 4, 90]
+            })
+            .collect();
+        let img = Raster::new(w, h, 3, data);
+        let base = Config::embedded().encoding.precompute;
+        let progressive = encode(&img, 80, &base).expect("progressive");
+        let trellis = EncoderSettings {
+            jpeg_trellis: true,
+            ..base
+        };
+        let trellis = encode(&img, 80, &trellis).expect("trellis");
+        assert!(!base.jpeg_trellis, "precompute default has no trellis");
+        // Both progressive (SOF2); trellis quantisation drops bits on the noise.
+        for bytes in [&progressive, &trellis] {
+            assert!(bytes.windows(2).any(|m| m == [0xFF, 0xC2]));
+        }
+        assert!(
+            trellis.len() < progressive.len() * 95 / 100,
+            "{} vs {}",
+            trellis.len(),
+            progressive.len()
+        );
+    }
+}
