@@ -31,13 +31,14 @@ fn progressive_jpeg_from_the_precompute_encoder_decodes() {
             .flat_map(|y| (0..w).flat_map(move |x| [(x * 255 / w) as u8, (y * 255 / h) as u8, 128]))
             .collect();
         let mut png = Vec::new();
-        let mut e = png::Encoder::new(&mut png, w, h);
-        e.set_color(png::ColorType::Rgb);
-        e.write_header()
-            .expect("header")
-            .write_image_data(&data)
-            .expect("data");
-        drop(e);
+        {
+            let mut e = png::Encoder::new(&mut png, w, h);
+            e.set_color(png::ColorType::Rgb);
+            e.write_header()
+                .expect("header")
+                .write_image_data(&data)
+                .expect("data");
+        }
         png
     };
     let sof = |bytes: &[u8], marker: u8| bytes.windows(2).any(|w| w == [0xFF, marker]);
