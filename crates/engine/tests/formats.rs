@@ -11,10 +11,10 @@ fn ops(query: &str) -> Ops {
     Spec::from_key_and_query(&c, key, query).expect("query").ops
 }
 
-/// A 64x48 RGB gradient.
-fn gradient() -> Vec<u8> {
-    (0..48u32)
-        .flat_map(|y| (0..64u32).flat_map(move |x| [(x * 4) as u8, (y * 5) as u8, 128]))
+/// A `w`×`h` RGB gradient.
+fn gradient(w: u32, h: u32) -> Vec<u8> {
+    (0..h)
+        .flat_map(|y| (0..w).flat_map(move |x| [(x * 255 / w) as u8, (y * 255 / h) as u8, 128]))
         .collect()
 }
 
@@ -27,9 +27,7 @@ fn size_of(bytes: &[u8]) -> (u32, u32) {
 fn progressive_jpeg_from_the_precompute_encoder_decodes() {
     let c = Config::embedded();
     let png_of = |w: u32, h: u32| {
-        let data: Vec<u8> = (0..h)
-            .flat_map(|y| (0..w).flat_map(move |x| [(x * 255 / w) as u8, (y * 255 / h) as u8, 128]))
-            .collect();
+        let data = gradient(w, h);
         let mut png = Vec::new();
         {
             let mut e = png::Encoder::new(&mut png, w, h);
@@ -111,7 +109,7 @@ fn palette_and_16_bit_png_decode() {
 #[test]
 fn lossless_webp_decodes() {
     let c = Config::embedded();
-    let rgb = gradient();
+    let rgb = gradient(64, 48);
     let lossless = webp::Encoder::from_rgb(&rgb, 64, 48)
         .encode_lossless()
         .to_vec();

@@ -77,8 +77,8 @@ pub struct Encoding {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncoderSettings {
-    /// Progressive scans instead of baseline, both with optimised Huffman tables (also picks
-    /// PNG's slower, smaller compression).
+    /// Progressive scans instead of baseline for outputs larger than `small_max_pixels`, both
+    /// with optimised Huffman tables (also picks PNG's slower, smaller compression).
     pub jpeg_progressive: bool,
     /// mozjpeg's maximum-compression defaults on top (trellis quantisation, optimised scans,
     /// its own quantisation tables): about 14% smaller, but it smooths fine texture, up to
@@ -117,10 +117,15 @@ fn default_small_max_pixels() -> u32 {
 }
 
 impl EncoderSettings {
+    /// Whether an output of `pixels` pixels counts as small (`small_max_pixels`).
+    pub fn is_small(&self, pixels: u64) -> bool {
+        pixels <= u64::from(self.small_max_pixels)
+    }
+
     /// The libwebp method for an output of `pixels` pixels.
     pub fn webp_method_for(&self, pixels: u64) -> u8 {
         match self.webp_method_small {
-            Some(m) if pixels <= u64::from(self.small_max_pixels) => m,
+            Some(m) if self.is_small(pixels) => m,
             _ => self.webp_method,
         }
     }

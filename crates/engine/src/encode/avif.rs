@@ -11,22 +11,19 @@ use avif_serialize::Aviffy;
 use avif_serialize::constants::MatrixCoefficients;
 use libaom_sys as aom;
 
+use imgfront_spec::config::EncoderSettings;
+
 use crate::error::{EngineError, internal};
 use crate::raster::Raster;
 
-/// `speed` is libaom's cpu-used, 0 (slowest, smallest) to 9 (fastest); `quant_matrices`
-/// turns on AV1's frequency-weighted quantisation.
-pub fn encode(
-    img: &Raster,
-    quality: u8,
-    speed: u8,
-    quant_matrices: bool,
-) -> Result<Vec<u8>, EngineError> {
+/// At `s.avif_speed` (libaom's cpu-used, 0 slowest and smallest to 9 fastest), with AV1's
+/// frequency-weighted quantisation if `s.avif_quant_matrices`.
+pub fn encode(img: &Raster, quality: u8, s: &EncoderSettings) -> Result<Vec<u8>, EngineError> {
     let (w, h) = (img.width, img.height);
-    let color = av1(w, h, ycc444(img), quality, (speed, quant_matrices), false)?;
+    let color = av1(w, h, ycc444(img), quality, s, false)?;
     let alpha = if img.has_alpha() {
         let a: Vec<u8> = img.data.chunks_exact(4).map(|p| p[3]).collect();
-        Some(av1(w, h, a, quality, (speed, quant_matrices), true)?)
+        Some(av1(w, h, a, quality, s, true)?)
     } else {
         None
     };
@@ -133,7 +130,7 @@ fn av1(
     h: u32,
     mut data: Vec<u8>,
     quality: u8,
-    (speed, quant_matrices): (u8, bool),
+    s: &EncoderSettings,
     monochrome: bool,
 ) -> Result<Vec<u8>, EngineError> {
     let n = w as usize * h as usize;
@@ -188,9 +185,9 @@ fn av1(
             )));
         }
         let mut enc = Encoder(ctx.assume_init());
-        enc.control(aom::AOME_SET_CPUUSED, c_int::from(speed.min(9)))?;
+        enc.control(aom::AOME_SET_CPUUSED, c_int::from(s.avif_speed.min(9)))?;
         enc.control(aom::AOME_SET_CQ_LEVEL, cq_level(quality) as c_int)?;
-        if quant_matrices {
+        if s.avif_quant_matrices {
             // Flatter matrices than libaom's default range (5–9): the default took 2 points
             // off a noisy photo's card; 7–10 kept it within 1.8 (README, AVIF precompute).
             enc.control(aom::AV1E_SET_ENABLE_QM, 1)?;
@@ -266,8 +263,17 @@ mod tests {
             })
             .collect();
         let img = Raster::new(w, h, 3, data);
-        let plain = encode(&img, 50, 6, false).expect("plain");
-        let qm = encode(&img, 50, 6, true).expect("matrices");
+        let plain = EncoderSettings {
+            avif_speed: 6,
+            avif_quant_matrices: false,
+            ..imgfront_spec::Config::embedded().encoding.request
+        };
+        let qm = EncoderSettings {
+            avif_quant_matrices: true,
+            ..plain
+        };
+        let plain = encode(&img, 50, &plain).expect("plain");
+        let qm = encode(&img, 50, &qm).expect("matrices");
         assert!(qm.len() < plain.len(), "{} vs {}", qm.len(), plain.len());
     }
 

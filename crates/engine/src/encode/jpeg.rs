@@ -46,7 +46,7 @@ pub(crate) fn compress(
             // A small output's extra scan headers cost more than progressive saves (a 160 px
             // thumbnail came out 10% larger than baseline).
             let pixels = u64::from(width) * u64::from(height);
-            if s.jpeg_progressive && pixels > u64::from(s.small_max_pixels) {
+            if s.jpeg_progressive && !s.is_small(pixels) {
                 c.set_progressive_mode();
             }
         }

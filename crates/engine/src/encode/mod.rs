@@ -32,12 +32,7 @@ pub fn encode(
             let pixels = u64::from(first.width) * u64::from(first.height);
             webp::encode(picture, quality, settings.webp_method_for(pixels))
         }
-        Format::Avif => avif::encode(
-            first,
-            quality,
-            settings.avif_speed,
-            settings.avif_quant_matrices,
-        ),
+        Format::Avif => avif::encode(first, quality, settings),
         Format::Gif => gif::encode(picture),
     }
 }
