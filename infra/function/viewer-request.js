@@ -1,12 +1,18 @@
-// imgfront viewer-request CloudFront Function (cloudfront-js-2.0): the JavaScript twin of
-// crates/spec. Normalises a viewer URL to the canonical path (the only cache key), resolves
-// fmt=auto from Accept, verifies signatures of private tenants against keys in the
-// KeyValueStore, and answers 400/403/404 itself. Shared vectors keep it identical to Rust.
+// imgfront viewer-request CloudFront Function: the JavaScript twin of crates/spec. Normalises a
+// viewer URL to the canonical path (the only cache key), resolves fmt=auto from Accept, checks the
+// tenant's Referer allowlist and, for private tenants, the signature. Tenants and signing keys
+// live in the KeyValueStore, so the code does not grow with the tenant count.
+//
+// Written for cloudfront-js-2.0, which is ES 5.1 plus a short list of additions: no for-of, no
+// spread or destructuring, no classes, and `await` only as a whole statement's value inside the
+// one async function. lib/viewer-function.ts refuses anything else after minifying, and the tests
+// run the result under njs, the engine whose subset CloudFront documents.
 import crypto from 'crypto';
 import cf from 'cloudfront';
 
 const C = __CONFIG__;
 C.bh = C.bh || C.bw;
+const kvs = cf.kvs();
 const NAMES = ['w', 'h', 'dpr', 'fit', 'pos', 'fmt', 'q', 'blur', 'sharpen', 'rot', 'flip', 'bg', 'sig', 'exp'];
 const FITS = ['cover', 'contain', 'fill', 'inside', 'outside'];
 const POS_NAMES = ['center', 'top', 'bottom', 'left', 'right', 'top-left', 'top-right', 'bottom-left', 'bottom-right', 'entropy', 'attention'];
@@ -16,6 +22,11 @@ const POS_ALIAS = {
   southwest: 'bottom-left', 'right-bottom': 'bottom-right', southeast: 'bottom-right'
 };
 const FORMATS = { jpeg: 'jpeg', jpg: 'jpeg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };
+const FLIPS = { h: [0, true], v: [2, true], hv: [2, false], vh: [2, false], both: [2, false] };
+
+// Own properties only: request data such as 'constructor' or '__proto__' must never find
+// Object.prototype's members.
+const get = (o, k) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 function fail(kind, message) {
   const e = new Error(message);
@@ -33,55 +44,64 @@ function decode(raw, plus) {
       if (!/^[0-9a-fA-F]{2}$/.test(h)) return null;
       out += '%' + h;
       i += 2;
-    } else if (c === '+' && plus) {
-      out += ' ';
     } else {
-      out += c; // decodeURIComponent leaves literal characters alone
+      out += c === '+' && plus ? ' ' : c; // decodeURIComponent leaves literal characters alone
     }
   }
-  try { return decodeURIComponent(out); } catch (e) { return null; }
+  try {
+    return decodeURIComponent(out);
+  } catch (e) {
+    return null;
+  }
 }
 
 function bytes(s) {
-  try { return encodeURIComponent(s).replace(/%[0-9A-F]{2}/g, 'x').length; } catch (e) { return s.length * 3; }
+  try {
+    return encodeURIComponent(s).replace(/%[0-9A-F]{2}/g, 'x').length;
+  } catch (e) {
+    return s.length * 3;
+  }
 }
 
-function encodeSegment(s) {
-  return encodeURIComponent(s).replace(/[!()*\x27]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-}
+// The one canonical spelling: RFC 3986 unreserved bytes stay, every other byte is %XX in
+// uppercase hex (Rust's Key::to_url_path).
+const encodeSegment = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 
 function parseKey(path) {
   if (path[0] !== '/') fail('bad_path', "path must start with '/'");
-  const segs = path.slice(1).split('/').map((raw) => {
-    const s = decode(raw, false);
-    if (s === null) fail('bad_encoding', 'invalid percent-encoding or UTF-8 in path');
-    return s;
-  });
+  const segs = path.slice(1).split('/');
+  for (let i = 0; i < segs.length; i++) {
+    segs[i] = decode(segs[i], false);
+    if (segs[i] === null) fail('bad_encoding', 'invalid percent-encoding or UTF-8 in path');
+  }
   if (segs.length < 2 || (segs.length === 2 && segs[1] === '')) {
     fail('bad_path', 'path must be /{tenant}/{key} with a non-empty key');
   }
-  for (const s of segs) {
+  for (let i = 0; i < segs.length; i++) {
+    const s = segs[i];
     if (s === '') fail('bad_path', 'empty path segment (double or trailing slash)');
     if (s === '.' || s === '..') fail('traversal', "path segment '" + s + "' is not allowed");
     if (s.indexOf('\\') >= 0) fail('traversal', 'backslash in path is not allowed');
     if (s.indexOf('/') >= 0) fail('traversal', 'encoded slash (%2F) in path is not allowed');
     if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) fail('bad_path', 'control character in path is not allowed');
+    if (/%[0-9a-fA-F]{2}/.test(s)) fail('bad_encoding', 'double percent-encoding in path is not allowed');
   }
   const key = segs.join('/');
   if (bytes(key) > C.maxKey) fail('too_long', 'key is ' + bytes(key) + ' bytes; the maximum is ' + C.maxKey);
-  if (!(segs[0] in C.tenants)) fail('unknown_tenant', "unknown tenant '" + segs[0].slice(0, 40) + "'");
-  return { key: key, tenant: segs[0], url: segs.map(encodeSegment).join('/') };
+  if (!/^[a-z0-9-]{1,63}$/.test(segs[0])) fail('unknown_tenant', "unknown tenant '" + segs[0].slice(0, 40) + "'");
+  return { key: key, tenant: segs[0], url: '/' + segs.map(encodeSegment).join('/') };
 }
 
 function parseParams(query) {
   if (bytes(query) > C.maxQuery) fail('too_long', 'query string is ' + bytes(query) + ' bytes; the maximum is ' + C.maxQuery);
-  const p = {};
-  for (const pair of query.split('&')) {
-    if (pair === '') continue;
+  const p = Object.create(null);
+  const pairs = query.split('&');
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i];
     const eq = pair.indexOf('=');
-    let name = decode(eq < 0 ? pair : pair.slice(0, eq), true);
+    let name = pair === '' ? null : decode(eq < 0 ? pair : pair.slice(0, eq), true);
     if (name === null) continue;
-    name = name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    name = lower(name);
     if (NAMES.indexOf(name) < 0) continue;
     const value = decode(eq < 0 ? '' : pair.slice(eq + 1), true);
     if (value === null) fail('bad_encoding', "value of '" + name + "' is not valid percent-encoded UTF-8");
@@ -95,11 +115,11 @@ function parseParams(query) {
 
 const lower = (v) => v.replace(/[A-Z]/g, (c) => c.toLowerCase());
 const uint = (v) => (/^[0-9]+$/.test(v) ? Number(v) : null);
-function milli(v) {
-  const m = /^([0-9]+)(\.([0-9]+))?$/.exec(v);
-  return m ? Math.round(parseFloat(v) * 1000) : null;
+const milli = (v) => (/^[0-9]+(\.[0-9]+)?$/.test(v) ? Math.round(parseFloat(v) * 1000) : null);
+function snap(grid, v) {
+  for (let i = 0; i < grid.length; i++) if (grid[i] >= v) return grid[i];
+  return grid[grid.length - 1];
 }
-const snap = (grid, v) => { for (const g of grid) if (g >= v) return g; return grid[grid.length - 1]; };
 const range = (n, v, r) => fail('out_of_range', n + '=' + v.slice(0, 40) + ' is outside the range ' + r);
 
 function dimension(n, v, max) {
@@ -133,17 +153,17 @@ function hex(v) {
   if (!/^[0-9a-f]+$/.test(h) || [3, 4, 6, 8].indexOf(h.length) < 0) {
     fail('bad_value', 'bg must be a hex colour (rgb, rgba, rrggbb or rrggbbaa)');
   }
-  let full = h.length <= 4 ? h.split('').map((c) => c + c).join('') : h;
+  let full = h.length <= 4 ? h.replace(/(.)/g, '$1$1') : h;
   if (full.length === 8 && full.slice(6) === 'ff') full = full.slice(0, 6);
   return full;
 }
 
 // Validates and normalises every operation, in Rust's order; returns the canonical ops segment.
 function ops(p, accept) {
-  const w = p.w !== undefined ? dimension('w', p.w, C.maxW) : null;
-  const h = p.h !== undefined ? dimension('h', p.h, C.maxH) : null;
+  const w = 'w' in p ? dimension('w', p.w, C.maxW) : null;
+  const h = 'h' in p ? dimension('h', p.h, C.maxH) : null;
   let dpr = 1000;
-  if (p.dpr !== undefined) {
+  if ('dpr' in p) {
     dpr = milli(p.dpr);
     if (dpr === null) fail('bad_value', 'dpr must be a decimal number such as 2 or 1.5');
     if (dpr < 1000 || dpr > 4000) range('dpr', p.dpr, '1-4');
@@ -154,47 +174,46 @@ function ops(p, accept) {
     h: h === null ? null : device(h, C.maxH, C.bh),
     fit: 'cover', pos: 'center', fmt: null, q: null, turns: 0, mirror: false, bg: null
   };
-  if (p.fit !== undefined) {
+  if ('fit' in p) {
     o.fit = lower(p.fit);
-    if (FITS.indexOf(o.fit) < 0) fail('bad_value', "unknown fit; expected " + FITS.join('|'));
+    if (FITS.indexOf(o.fit) < 0) fail('bad_value', 'unknown fit; expected ' + FITS.join('|'));
   }
-  if (p.pos !== undefined) {
+  if ('pos' in p) {
     const v = lower(p.pos);
-    o.pos = POS_ALIAS[v] || (POS_NAMES.indexOf(v) >= 0 ? v : null);
+    o.pos = get(POS_ALIAS, v) || (POS_NAMES.indexOf(v) >= 0 ? v : null);
     if (!o.pos) fail('bad_value', 'unknown pos; expected ' + POS_NAMES.join('|'));
   }
-  if (p.fmt !== undefined) {
+  if ('fmt' in p) {
     const f = lower(p.fmt);
-    o.fmt = f === 'auto' ? negotiate(accept) : FORMATS[f];
+    o.fmt = f === 'auto' ? negotiate(accept) : get(FORMATS, f);
     if (!o.fmt) fail('bad_value', 'unknown fmt; expected auto|jpeg|png|webp|avif|gif');
   }
-  if (p.q !== undefined) {
+  if ('q' in p) {
     const q = uint(p.q);
     if (q === null) fail('bad_value', 'q must be a whole number');
     if (q < 1 || q > 100) range('q', p.q, '1-100');
     o.q = snap(C.qAllowed, q);
   }
-  const blur = p.blur !== undefined ? sigma('blur', p.blur, 1000) : null;
-  const sharpen = p.sharpen !== undefined ? sigma('sharpen', p.sharpen, 100) : null;
+  const blur = 'blur' in p ? sigma('blur', p.blur, 1000) : null;
+  const sharpen = 'sharpen' in p ? sigma('sharpen', p.sharpen, 100) : null;
   let rot = 0;
-  if (p.rot !== undefined) {
+  if ('rot' in p) {
     const neg = p.rot[0] === '-';
     const n = uint(neg ? p.rot.slice(1) : p.rot);
     if (n === null || n % 90 || n > 360) fail('bad_value', 'rot must be a multiple of 90 between -360 and 360');
     const t = (n / 90) % 4;
     rot = neg ? (4 - t) % 4 : t;
   }
-  if (p.flip !== undefined) {
-    const f = { h: [0, true], v: [2, true], hv: [2, false], vh: [2, false], both: [2, false] }[lower(p.flip)];
+  o.turns = rot;
+  if ('flip' in p) {
+    const f = get(FLIPS, lower(p.flip));
     if (!f) fail('bad_value', 'unknown flip; expected h|v|hv');
     // flip first, then rot (mirroring then rotating; see Orientation::then in Rust).
     o.turns = (f[0] + rot) % 4;
     o.mirror = f[1];
-  } else {
-    o.turns = rot;
   }
-  if (p.bg !== undefined) o.bg = hex(p.bg);
-  if (p.exp !== undefined && uint(p.exp) === null) fail('bad_value', 'exp must be a Unix time in whole seconds');
+  if ('bg' in p) o.bg = hex(p.bg);
+  if ('exp' in p && uint(p.exp) === null) fail('bad_value', 'exp must be a Unix time in whole seconds');
 
   // Normalise: drop whatever cannot change the bytes.
   if (o.fmt && (['jpeg', 'webp', 'avif'].indexOf(o.fmt) < 0 || o.q === C.qDefault[o.fmt])) o.q = null;
@@ -220,6 +239,25 @@ function ops(p, accept) {
   return parts.length ? parts.join(',') : '_';
 }
 
+// The Referer's host, as Rust's referer_host reads it.
+function refererHost(r) {
+  const s = r.indexOf('://');
+  let h = (s < 0 ? r : r.slice(s + 3)).split(/[\/?#]/)[0];
+  h = h.slice(h.lastIndexOf('@') + 1);
+  return lower(h[0] === '[' ? h.slice(1).split(']')[0] : h.split(':')[0]);
+}
+
+// An empty list allows every site; `*.example.com` allows its subdomains, not itself.
+function refererAllowed(list, referer) {
+  if (!list || !list.length) return true;
+  const host = refererHost(referer);
+  return list.some((pattern) => {
+    const p = lower(pattern);
+    if (p.slice(0, 2) !== '*.') return host === p;
+    return host.length > p.length - 1 && host.slice(1 - p.length) === p.slice(1);
+  });
+}
+
 // Constant time over equal lengths: every byte is compared whatever the first mismatch.
 function same(a, b) {
   if (a.length !== b.length) return false;
@@ -228,22 +266,15 @@ function same(a, b) {
   return d === 0;
 }
 
-async function verify(parsed, p, now) {
-  if (p.sig === undefined) fail('signature_missing', 'this tenant requires a signature (sig)');
-  if (p.exp !== undefined && Number(p.exp) <= now) fail('signature_expired', 'signature has expired');
-  let secrets = [];
-  try {
-    secrets = JSON.parse(await cf.kvs().get('sig:' + parsed.tenant));
-  } catch (e) {
-    fail('no_signing_key', 'tenant ' + parsed.tenant + ' is private and has no signing key');
-  }
-  const signing = '/' + parsed.key + '?' + Object.keys(p).filter((n) => n !== 'sig').sort()
-    .map((n) => n + '=' + p[n]).join('&');
+function verify(parsed, p, secrets, now) {
+  if (!secrets || !secrets.length) fail('no_signing_key', 'tenant ' + parsed.tenant + ' is private and has no signing key');
+  if (!('sig' in p)) fail('signature_missing', 'this tenant requires a signature (sig)');
+  if ('exp' in p && Number(p.exp) <= now) fail('signature_expired', 'signature has expired');
+  const names = Object.keys(p).filter((n) => n !== 'sig').sort();
+  const signing = '/' + parsed.key + '?' + names.map((n) => n + '=' + p[n]).join('&');
   let ok = false;
-  for (const s of secrets) {
-    const mac = crypto.createHmac('sha256', s).update(signing).digest('base64')
-      .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-    ok = same(mac, p.sig) || ok;
+  for (let i = 0; i < secrets.length; i++) {
+    ok = same(crypto.createHmac('sha256', secrets[i]).update(signing).digest('base64url'), p.sig) || ok;
   }
   if (!ok) fail('signature_mismatch', 'signature does not match');
 }
@@ -253,37 +284,68 @@ function rawQuery(qs) {
   const out = [];
   for (const name in qs) {
     const v = qs[name];
-    for (const value of v.multiValue ? v.multiValue.map((m) => m.value) : [v.value]) {
-      out.push(value === '' ? name : name + '=' + value);
-    }
+    const values = v.multiValue ? v.multiValue.map((m) => m.value) : [v.value];
+    for (let i = 0; i < values.length; i++) out.push(values[i] === '' ? name : name + '=' + values[i]);
   }
   return out.join('&');
 }
 
-const STATUS = { unknown_tenant: 404 };
+const STATUS = { moved: 301, unknown_tenant: 404, referer_not_allowed: 403, no_signing_key: 403, internal: 500 };
+
+function answer(e) {
+  const kind = e.kind || 'internal';
+  const status = get(STATUS, kind) || (kind.slice(0, 4) === 'sign' ? 403 : 400);
+  const headers = { 'content-type': { value: 'application/json' }, 'cache-control': { value: 'no-store' } };
+  if (e.location) headers.location = { value: e.location };
+  return {
+    statusCode: status,
+    headers: headers,
+    body: {
+      encoding: 'text',
+      data: JSON.stringify({ error: kind, message: e.kind ? e.message : 'internal error in the viewer function' })
+    }
+  };
+}
 
 async function handler(event) {
   const req = event.request;
   try {
     const parsed = parseKey(req.uri);
-    const p = parseParams(rawQuery(req.querystring || {}));
-    const accept = req.headers.accept ? req.headers.accept.value : null;
-    const segment = ops(p, accept);
-    if (C.tenants[parsed.tenant]) await verify(parsed, p, Math.floor(Date.now() / 1000));
-    req.uri = '/' + parsed.url + '/' + segment;
+    let raw = null;
+    try {
+      raw = await kvs.get(parsed.tenant);
+    } catch (e) {
+      fail('unknown_tenant', "unknown tenant '" + parsed.tenant + "'");
+    }
+    const tenant = JSON.parse(raw);
+    const query = rawQuery(req.querystring || {});
+    // One spelling per path: behaviors and WAF match the raw URI, so any other spelling of the
+    // same key is sent to the canonical one before it can reach an object.
+    if (parsed.url !== req.uri) {
+      const moved = new Error('the canonical spelling of this path is ' + parsed.url);
+      moved.kind = 'moved';
+      moved.location = parsed.url + (query ? '?' + query : '');
+      throw moved;
+    }
+    const p = parseParams(query);
+    const h = req.headers;
+    const segment = ops(p, h.accept ? h.accept.value : null);
+    if (h.referer && !refererAllowed(tenant.r, h.referer.value)) {
+      fail('referer_not_allowed', 'tenant ' + parsed.tenant + ' does not allow embedding from this site');
+    }
+    if (tenant.p) {
+      let secrets = null;
+      try {
+        secrets = await kvs.get('sig:' + parsed.tenant);
+      } catch (e) {
+        secrets = '[]';
+      }
+      verify(parsed, p, JSON.parse(secrets), Math.floor(Date.now() / 1000));
+    }
+    req.uri = parsed.url + '/' + segment;
     req.querystring = {};
     return req;
   } catch (e) {
-    const kind = e.kind || 'internal';
-    const status = STATUS[kind] || (kind.indexOf('sign') === 0 || kind === 'no_signing_key' ? 403 : 400);
-    return {
-      statusCode: status,
-      statusDescription: status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Bad Request',
-      headers: {
-        'content-type': { value: 'application/json' },
-        'cache-control': { value: 'no-store' }
-      },
-      body: { encoding: 'text', data: JSON.stringify({ error: kind, message: e.message }) }
-    };
+    return answer(e);
   }
 }

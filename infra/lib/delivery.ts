@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 
 import { originShieldRegion, type ImgfrontConfig } from './config.js';
 import type { Storage } from './storage.js';
+import { registryImport } from './tenant-registry.js';
 import { viewerFunctionCode } from './viewer-function.js';
 
 /** Origin-group failover codes: everything CloudFront allows (a 403 is S3's "no such key"). */
@@ -38,8 +39,12 @@ export class Delivery extends Construct {
     const region = Stack.of(this).region;
     const shield = { originShieldEnabled: true, originShieldRegion: originShieldRegion(config, region) };
 
-    this.keyValueStore = new cloudfront.KeyValueStore(this, 'SigningKeys', {
-      comment: 'imgfront: per-tenant signing secrets as sig:{tenant} = ["secret","next-secret"]',
+    // Created holding the tenant registry from the config (CloudFormation imports a store's
+    // contents only when it creates it); `imgfront tenants` keeps it in step afterwards and is
+    // the only writer of signing secrets, which never enter the template.
+    this.keyValueStore = new cloudfront.KeyValueStore(this, 'Tenants', {
+      comment: 'imgfront: {tenant} = {"p":1,"r":[referers]}, sig:{tenant} = ["secret","next-secret"]',
+      source: cloudfront.ImportSource.fromInline(registryImport(config)),
     });
     this.viewerFunction = new cloudfront.Function(this, 'ViewerRequest', {
       code: cloudfront.FunctionCode.fromInline(viewerFunctionCode(config)),

@@ -207,6 +207,24 @@ mod tests {
     }
 
     #[test]
+    fn shared_referer_vectors_agree_with_the_cloudfront_function() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/referer.json");
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let cases = doc["cases"].as_array().unwrap();
+        assert!(cases.len() >= 15);
+        for case in cases {
+            let allowed: Vec<String> = serde_json::from_value(case["allowed"].clone()).unwrap();
+            let referer = case["referer"].as_str().unwrap();
+            assert_eq!(
+                referer_allowed(&allowed, referer),
+                case["expect"].as_bool().unwrap(),
+                "{referer} against {allowed:?}"
+            );
+        }
+    }
+
+    #[test]
     fn referer_allowlist_matches_hosts_and_wildcards() {
         let allowed = vec!["acme.example".to_string(), "*.acme.example".to_string()];
         assert!(referer_allowed(&allowed, "https://acme.example/page"));

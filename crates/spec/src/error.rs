@@ -24,6 +24,10 @@ pub enum ErrorKind {
     TooLong,
     /// A path given to the canonical parser that is not exactly canonical.
     NotCanonical,
+    /// A viewer path spelled other than in its one canonical percent-encoding (an encoded
+    /// unreserved character, lowercase hex, a literal reserved character): the viewer is sent to
+    /// the canonical spelling, so path patterns and WAF rules only ever see that one.
+    Moved,
 }
 
 impl ErrorKind {
@@ -38,6 +42,7 @@ impl ErrorKind {
             ErrorKind::RepeatedParam => "repeated_param",
             ErrorKind::TooLong => "too_long",
             ErrorKind::NotCanonical => "not_canonical",
+            ErrorKind::Moved => "moved",
         }
     }
 
@@ -45,6 +50,7 @@ impl ErrorKind {
     pub fn status(self) -> u16 {
         match self {
             ErrorKind::UnknownTenant => 404,
+            ErrorKind::Moved => 301,
             _ => 400,
         }
     }
@@ -54,6 +60,8 @@ impl ErrorKind {
 pub struct SpecError {
     pub kind: ErrorKind,
     pub message: String,
+    /// Where a [`ErrorKind::Moved`] request goes instead: the canonical path plus the query.
+    pub location: Option<String>,
 }
 
 impl SpecError {
@@ -61,6 +69,7 @@ impl SpecError {
         SpecError {
             kind,
             message: message.into(),
+            location: None,
         }
     }
 }

@@ -42,7 +42,8 @@ pub struct ViewerRequest {
 
 impl Spec {
     /// Parses a viewer request. `path` is the percent-encoded URL path, `query` the raw query
-    /// string without `?`, `accept` the `Accept` header (for `fmt=auto`).
+    /// string without `?`, `accept` the `Accept` header (for `fmt=auto`). A path in any spelling
+    /// but the canonical one is refused with [`ErrorKind::Moved`] and the canonical location.
     pub fn from_viewer(
         config: &Config,
         path: &str,
@@ -50,6 +51,19 @@ impl Spec {
         accept: Option<&str>,
     ) -> Result<ViewerRequest, SpecError> {
         let key = Key::from_url_path(config, path)?;
+        let canonical = format!("/{}", key.to_url_path());
+        if canonical != path {
+            let mut moved = SpecError::new(
+                ErrorKind::Moved,
+                format!("the canonical spelling of this path is {canonical}"),
+            );
+            moved.location = Some(if query.is_empty() {
+                canonical
+            } else {
+                format!("{canonical}?{query}")
+            });
+            return Err(moved);
+        }
         let params = RawParams::from_query(config, query)?;
         let ops = params.to_ops(config, Some(accept))?;
         let (signature, expires) = params.signature()?;
