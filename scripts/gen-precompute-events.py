@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes events/precompute-*.json: S3 event notifications (keys form-encoded, as S3 sends them)
-and an S3 Batch Operations job (schema 2.0, keys percent-encoded). ETags are the MD5 of the
+"""Writes events/precompute-*.json: S3 event notifications (keys form-encoded, as S3 sends them),
+the same notifications as the SQS queue in front of precompute delivers them (one per message
+body, plus S3's test event), and an S3 Batch Operations job (schema 2.0, keys percent-encoded). ETags are the MD5 of the
 corpus files the tests upload, as S3 reports them."""
 import hashlib, json, pathlib, urllib.parse
 
@@ -63,4 +64,29 @@ batch = {
     ],
 }
 (out / "precompute-batch-backfill.json").write_text(json.dumps(batch, indent=2) + "\n")
-print(f"wrote {len(CASES) + 1} precompute events")
+
+
+def sqs_message(i, body):
+    return {
+        "messageId": f"3f1c0a52-0000-4000-8000-00000000000{i}",
+        "receiptHandle": f"AQEBexample{i}",
+        "body": json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1764756000000",
+                       "SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp": "1764756000001"},
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(json.dumps(body).encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:imgfront-precompute",
+        "awsRegion": "us-east-1",
+    }
+
+
+# The queue's batch: two uploads and S3's test event (sent once when the notification is set up).
+sqs = {"Records": [
+    sqs_message(0, {"Records": [record(*CASES["put-jpeg"])]}),
+    sqs_message(1, {"Records": [record(*CASES["put-space-key"])]}),
+    sqs_message(2, {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-22T10:00:00.000Z",
+                    "Bucket": "imgfront-originals", "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkw"}),
+]}
+(out / "precompute-sqs-batch.json").write_text(json.dumps(sqs, indent=2) + "\n")
+print(f"wrote {len(CASES) + 2} precompute events")

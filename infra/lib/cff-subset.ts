@@ -47,7 +47,10 @@ export function subsetViolations(code: string): string[] {
   fullAncestor(ast, (node: Node, _state: unknown, ancestors: Node[]) => {
     const n = node as AnyNode;
     const parent = ancestors[ancestors.length - 2] as AnyNode | undefined;
-    if (!ALLOWED.has(n.type)) return at(n, `${n.type} is not in cloudfront-js-2.0`);
+    if (!ALLOWED.has(n.type)) {
+      at(n, `${n.type} is not in cloudfront-js-2.0`);
+      return;
+    }
     switch (n.type) {
       case 'ImportDeclaration': {
         const source = (n.source as { value: string }).value;

@@ -30,6 +30,16 @@ export interface DeployConfig {
   /** Audit records are kept (Object Lock, compliance mode) this many days. */
   audit_retention_days: number;
   functions: { transform: FunctionSettings; precompute: FunctionSettings; takedown: FunctionSettings };
+  /** Addresses every alarm topic emails (each confirms its subscription once). */
+  alarm_emails: string[];
+  /**
+   * Concurrent executions reserved for the transform function, or null for none. A reservation
+   * is also a cap, and Lambda keeps 100 of an account's limit unreserved, so it needs an account
+   * limit of at least this plus 100; the precompute cap alone already keeps bulk uploads away.
+   */
+  transform_reserved_concurrency: number | null;
+  /** Most precompute invocations at once (the SQS event source's maximum concurrency, 2-1000). */
+  precompute_max_concurrency: number;
   /** Requests per source IP per 5 minutes before WAF blocks. */
   waf_rate_limit: number;
   cors_allowed_origins: string[];
@@ -62,11 +72,25 @@ export const REPO_ROOT = join(here, '..', '..');
 export const CONFIG_PATH = join(REPO_ROOT, 'imgfront.json');
 
 export function loadConfig(path: string = CONFIG_PATH): ImgfrontConfig {
-  const config = JSON.parse(readFileSync(path, 'utf8')) as ImgfrontConfig;
+  return checkConfig(JSON.parse(readFileSync(path, 'utf8')) as ImgfrontConfig, path);
+}
+
+/** Refuses a deploy section the stacks cannot be built from, naming the setting. */
+export function checkConfig(config: ImgfrontConfig, path = 'imgfront.json'): ImgfrontConfig {
   const d = config.deploy;
   if (!d) throw new Error(`${path}: no "deploy" section`);
   if ((d.domain === null) !== (d.certificate_arn === null)) {
     throw new Error(`${path}: deploy.domain and deploy.certificate_arn go together`);
+  }
+  for (const email of d.alarm_emails ?? []) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new Error(`${path}: deploy.alarm_emails has ${email}, which is not an email address`);
+  }
+  if (!Array.isArray(d.alarm_emails)) throw new Error(`${path}: deploy.alarm_emails must be a list (empty for none)`);
+  if (!(d.precompute_max_concurrency >= 2 && d.precompute_max_concurrency <= 1000)) {
+    throw new Error(`${path}: deploy.precompute_max_concurrency must be 2-1000 (SQS event sources' range)`);
+  }
+  if (d.transform_reserved_concurrency !== null && !(d.transform_reserved_concurrency >= 1)) {
+    throw new Error(`${path}: deploy.transform_reserved_concurrency must be null or at least 1`);
   }
   for (const tenant of Object.keys(d.trusted_public_keys)) {
     const t = config.tenants.find((x) => x.id === tenant);
@@ -86,33 +110,45 @@ export function configJson(path: string = CONFIG_PATH): string {
 }
 
 /**
- * Origin Shield should sit in the Regional Edge Cache region closest to the origin. Most regions
- * host one; the others map to their nearest (per CloudFront's Origin Shield region table).
+ * The Regions that host Origin Shield, and the one to use for an origin in each other Region:
+ * the table "Choosing the AWS Region for Origin Shield" in the CloudFront Developer Guide
+ * (docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-shield.html). Only the
+ * twelve Regions on the right-hand side host Origin Shield; us-west-1, for one, does not.
  */
-const SHIELD_FOR: Record<string, string> = {
-  'us-east-1': 'us-east-1',
-  'us-east-2': 'us-east-2',
-  'us-west-1': 'us-west-1',
-  'us-west-2': 'us-west-2',
-  'ca-central-1': 'us-east-1',
-  'sa-east-1': 'sa-east-1',
-  'eu-west-1': 'eu-west-1',
-  'eu-west-2': 'eu-west-2',
-  'eu-west-3': 'eu-west-2',
-  'eu-central-1': 'eu-central-1',
-  'eu-north-1': 'eu-central-1',
-  'eu-south-1': 'eu-central-1',
-  'ap-south-1': 'ap-south-1',
-  'ap-northeast-1': 'ap-northeast-1',
-  'ap-northeast-2': 'ap-northeast-2',
-  'ap-northeast-3': 'ap-northeast-1',
-  'ap-southeast-1': 'ap-southeast-1',
-  'ap-southeast-2': 'ap-southeast-2',
-  'ap-east-1': 'ap-southeast-1',
-  'me-south-1': 'ap-south-1',
+export const ORIGIN_SHIELD_REGIONS = [
+  'us-east-1', 'us-east-2', 'us-west-2', 'ap-south-1', 'ap-northeast-1', 'ap-northeast-2',
+  'ap-southeast-1', 'ap-southeast-2', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'sa-east-1',
+] as const;
+
+export const SHIELD_FOR: Record<string, string> = {
+  ...Object.fromEntries(ORIGIN_SHIELD_REGIONS.map((r) => [r, r])),
+  'us-west-1': 'us-west-2',
   'af-south-1': 'eu-west-1',
+  'ap-east-1': 'ap-southeast-1',
+  'ap-northeast-3': 'ap-northeast-1',
+  'ca-central-1': 'us-east-1',
+  'eu-south-1': 'eu-central-1',
+  'eu-west-3': 'eu-west-2',
+  'eu-north-1': 'eu-west-2',
+  'me-south-1': 'ap-south-1',
 };
 
+/** The Origin Shield Region for a stack: the configured one, else the table's; never a guess. */
 export function originShieldRegion(config: ImgfrontConfig, stackRegion: string): string {
-  return config.deploy.origin_shield_region ?? SHIELD_FOR[stackRegion] ?? 'us-east-1';
+  const configured = config.deploy.origin_shield_region;
+  if (configured !== null) {
+    if (!(ORIGIN_SHIELD_REGIONS as readonly string[]).includes(configured)) {
+      throw new Error(
+        `deploy.origin_shield_region is ${configured}, which does not host Origin Shield; use one of ${ORIGIN_SHIELD_REGIONS.join(', ')}`,
+      );
+    }
+    return configured;
+  }
+  const mapped = Object.prototype.hasOwnProperty.call(SHIELD_FOR, stackRegion) ? SHIELD_FOR[stackRegion] : undefined;
+  if (mapped === undefined) {
+    throw new Error(
+      `no Origin Shield Region is known for stack region ${stackRegion}; set deploy.origin_shield_region in imgfront.json to the nearest of ${ORIGIN_SHIELD_REGIONS.join(', ')}`,
+    );
+  }
+  return mapped;
 }

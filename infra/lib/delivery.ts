@@ -174,16 +174,7 @@ export class Delivery extends Construct {
         ...[500, 501, 502, 503, 504].map((code) => ({ httpStatus: code, ttl: Duration.seconds(0) })),
       ],
     });
-
-    // Since October 2025 a Function URL behind CloudFront needs both permissions.
-    for (const action of ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction']) {
-      new lambda.CfnPermission(this, action.replace('lambda:', 'Allow'), {
-        action,
-        functionName: props.transform.functionArn,
-        principal: 'cloudfront.amazonaws.com',
-        sourceArn: this.distribution.distributionArn,
-        ...(action === 'lambda:InvokeFunctionUrl' ? { functionUrlAuthType: 'AWS_IAM' } : {}),
-      });
-    }
+    // FunctionUrlOrigin.withOriginAccessControl grants CloudFront both permissions a Function URL
+    // behind OAC needs (InvokeFunctionUrl, and InvokeFunction limited to InvokedViaFunctionUrl).
   }
 }

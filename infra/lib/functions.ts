@@ -2,13 +2,14 @@
  * The three Rust Lambdas (cargo-lambda-cdk): arm64 on provided.al2023, sized from the config,
  * with log retention and least-privilege access to exactly the buckets each one needs.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import { REPO_ROOT, type FunctionSettings, type ImgfrontConfig } from './config.js';
@@ -31,6 +32,22 @@ export function retention(days: number): logs.RetentionDays {
   return (allowed.find((d) => d >= days) ?? logs.RetentionDays.INFINITE) as logs.RetentionDays;
 }
 
+/**
+ * Bundling needs cargo-lambda on PATH. Without it cargo-lambda-cdk falls back to Docker, whose
+ * container mounts only the function's folder and cannot see the workspace, so the build fails
+ * late and obscurely (or hangs where no Docker engine runs): fail at once, saying what to do.
+ */
+export function requireCargoLambda(): void {
+  const probe = spawnSync('cargo-lambda', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      'cargo-lambda is not on PATH, and bundling the Rust functions needs it (Docker cannot see the ' +
+        'workspace). Run scripts/setup, then put .venv/bin on PATH (`just synth` and `just deploy` do), ' +
+        'or install cargo-lambda yourself.',
+    );
+  }
+}
+
 export class Functions extends Construct {
   readonly transform: RustFunction;
   readonly precompute: RustFunction;
@@ -39,6 +56,7 @@ export class Functions extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
+    if (Stack.of(this).bundlingRequired) requireCargoLambda();
     const { config, storage } = props;
     const common = {
       IMGFRONT_CONFIG: props.configJson,
@@ -70,6 +88,11 @@ export class Functions extends Construct {
 
     // transform: read originals (ListBucket turns a missing key into 404, not 403), write derivatives.
     this.transform = make('Transform', config.deploy.functions.transform, {});
+    // Kept for the transform origin alone when configured: nothing else in the account can take these.
+    if (config.deploy.transform_reserved_concurrency !== null) {
+      (this.transform.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions =
+        config.deploy.transform_reserved_concurrency;
+    }
     allow(this.transform, ['s3:GetObject'], [objects(storage.originals)]);
     allow(this.transform, ['s3:ListBucket'], [storage.originals.bucketArn]);
     allow(this.transform, ['s3:PutObject'], [objects(storage.derivatives)]);

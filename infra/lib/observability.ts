@@ -9,6 +9,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -18,6 +19,7 @@ export interface ObservabilityProps {
   distributionId: string;
   /** The takedown function's JSON logs: one `takedown` line per request, with its path count. */
   takedownLogs: logs.ILogGroup;
+  alarmEmails: string[];
 }
 
 /** CloudFront publishes in us-east-1 with Region=Global. */
@@ -32,8 +34,10 @@ export function cloudFrontMetric(distributionId: string, metricName: string, sta
   });
 }
 
-export function alarmTopic(scope: Construct, id: string): sns.Topic {
+/** An alarm topic that reaches a person: every address in `deploy.alarm_emails` subscribes. */
+export function alarmTopic(scope: Construct, id: string, emails: string[]): sns.Topic {
   const topic = new sns.Topic(scope, id, { displayName: 'imgfront alarms', enforceSSL: true });
+  for (const email of emails) topic.addSubscription(new subscriptions.EmailSubscription(email));
   return topic;
 }
 
@@ -43,7 +47,7 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    this.topic = alarmTopic(this, 'Alarms');
+    this.topic = alarmTopic(this, 'Alarms', props.alarmEmails);
     const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number) => {
       const a = new cloudwatch.Alarm(this, name, {
         metric,
@@ -126,10 +130,12 @@ export class Observability extends Construct {
 /** The CloudFront 5xx alarm, which must be evaluated in us-east-1 where the metric lives. */
 export class EdgeAlarms extends Construct {
   readonly alarm: cloudwatch.Alarm;
+  readonly topic: sns.Topic;
 
-  constructor(scope: Construct, id: string, props: { distributionId: string }) {
+  constructor(scope: Construct, id: string, props: { distributionId: string; alarmEmails: string[] }) {
     super(scope, id);
-    const topic = alarmTopic(this, 'EdgeAlarmTopic');
+    const topic = alarmTopic(this, 'EdgeAlarmTopic', props.alarmEmails);
+    this.topic = topic;
     this.alarm = new cloudwatch.Alarm(this, 'Edge5xxRate', {
       metric: cloudFrontMetric(props.distributionId, '5xxErrorRate').with({ region: undefined }),
       threshold: 1,

@@ -8,7 +8,7 @@ import { App, Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-import { configJson, loadConfig, type ImgfrontConfig } from './config.js';
+import { checkConfig, configJson, loadConfig, type ImgfrontConfig } from './config.js';
 import { Delivery } from './delivery.js';
 import { Functions } from './functions.js';
 import { EdgeAlarms, Observability } from './observability.js';
@@ -65,18 +65,25 @@ export class ImgfrontStack extends Stack {
     this.functions.allowInvalidation(distribution.distributionArn, distribution.distributionId);
 
     const precompute = new PrecomputeWiring(this, 'PrecomputeWiring', {
+      config,
       originals: this.storage.originals,
       precompute: this.functions.precompute,
     });
     const takedown = new TakedownWiring(this, 'TakedownWiring', { config, takedown: this.functions.takedown });
-    new Observability(this, 'Observability', {
+    const observability = new Observability(this, 'Observability', {
       functions: [this.functions.transform, this.functions.precompute, this.functions.takedown],
       deadLetterQueues: [precompute.deadLetters, takedown.deadLetters],
       distributionId: distribution.distributionId,
       takedownLogs: this.functions.logGroups.Takedown,
+      alarmEmails: config.deploy.alarm_emails,
     });
+    new CfnOutput(this, 'AlarmTopicArn', { value: observability.topic.topicArn });
     if (this.region === 'us-east-1') {
-      new EdgeAlarms(this, 'EdgeAlarms', { distributionId: distribution.distributionId });
+      const edgeAlarms = new EdgeAlarms(this, 'EdgeAlarms', {
+        distributionId: distribution.distributionId,
+        alarmEmails: config.deploy.alarm_emails,
+      });
+      new CfnOutput(this, 'EdgeAlarmTopicArn', { value: edgeAlarms.topic.topicArn });
     }
 
     new CfnOutput(this, 'DistributionDomain', { value: distribution.distributionDomainName });
@@ -99,9 +106,10 @@ export class EdgeStack extends Stack {
 }
 
 export class EdgeAlarmsStack extends Stack {
-  constructor(scope: Construct, id: string, props: StackProps & { distributionId: string }) {
+  constructor(scope: Construct, id: string, props: StackProps & { distributionId: string; alarmEmails: string[] }) {
     super(scope, id, props);
-    new EdgeAlarms(this, 'EdgeAlarms', { distributionId: props.distributionId });
+    const edgeAlarms = new EdgeAlarms(this, 'EdgeAlarms', { distributionId: props.distributionId, alarmEmails: props.alarmEmails });
+    new CfnOutput(this, 'EdgeAlarmTopicArn', { value: edgeAlarms.topic.topicArn });
   }
 }
 
@@ -120,7 +128,7 @@ export class ReplicaStack extends Stack {
 
 /** Builds every stack the configuration calls for into `app`. */
 export function buildApp(app: App, options: { account?: string; region: string; config?: ImgfrontConfig }) {
-  const config = options.config ?? loadConfig();
+  const config = checkConfig(options.config ?? loadConfig());
   const env = (region: string) => ({ account: options.account, region });
   const crossRegion = options.region !== 'us-east-1' || config.deploy.replica_region !== null;
   const edge =
@@ -145,6 +153,7 @@ export function buildApp(app: App, options: { account?: string; region: string; 
     ? new EdgeAlarmsStack(app, 'ImgfrontEdgeAlarms', {
         env: env('us-east-1'),
         distributionId: main.delivery.distribution.distributionId,
+        alarmEmails: config.deploy.alarm_emails,
         crossRegionReferences: true,
       })
     : undefined;

@@ -1,21 +1,14 @@
 /**
  * WAF for the distribution (scope CLOUDFRONT, so it must live in us-east-1): AWS managed rule
- * sets, a per-IP rate limit, and a Referer allowlist per tenant against hotlinking.
+ * sets and a per-IP rate limit. Tenants' Referer allowlists are enforced by the viewer function
+ * instead, on every request (cache hits too) and on the decoded path, for every tenant in the
+ * KeyValueStore: a per-tenant WAF rule would match the raw URI (so `/%61cme/` slipped past it),
+ * cost WCUs per tenant and know only the tenants of the last deploy.
  */
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 
 import type { ImgfrontConfig } from './config.js';
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** `acme.example` and `*.acme.example` as one anchored regex over the Referer's origin. */
-export function refererRegex(patterns: string[]): string {
-  const hosts = patterns.map((p) =>
-    p.startsWith('*.') ? `([a-z0-9-]+\\.)+${escape(p.slice(2).toLowerCase())}` : escape(p.toLowerCase()),
-  );
-  return `^https?://(${hosts.join('|')})(:[0-9]+)?(/|$)`;
-}
 
 const visibility = (name: string) => ({
   cloudWatchMetricsEnabled: true,
@@ -48,54 +41,6 @@ export class Waf extends Construct {
         visibilityConfig: visibility('RatePerIp'),
       },
     ];
-    const referer = { singleHeader: { Name: 'referer' } };
-    const lower = [{ priority: 0, type: 'LOWERCASE' }];
-    config.tenants
-      .filter((t) => t.allowed_referers.length > 0)
-      .forEach((tenant, i) => {
-        const name = `Referer-${tenant.id}`;
-        rules.push({
-          name,
-          priority: 10 + i,
-          action: { block: { customResponse: { responseCode: 403 } } },
-          statement: {
-            andStatement: {
-              statements: [
-                {
-                  byteMatchStatement: {
-                    fieldToMatch: { uriPath: {} },
-                    positionalConstraint: 'STARTS_WITH',
-                    searchString: `/${tenant.id}/`,
-                    textTransformations: [{ priority: 0, type: 'NONE' }],
-                  },
-                },
-                // Requests without a Referer (privacy settings, direct visits) pass.
-                {
-                  sizeConstraintStatement: {
-                    fieldToMatch: referer,
-                    comparisonOperator: 'GT',
-                    size: 0,
-                    textTransformations: [{ priority: 0, type: 'NONE' }],
-                  },
-                },
-                {
-                  notStatement: {
-                    statement: {
-                      regexMatchStatement: {
-                        fieldToMatch: referer,
-                        regexString: refererRegex(tenant.allowed_referers),
-                        textTransformations: lower,
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          },
-          visibilityConfig: visibility(name),
-        });
-      });
-
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'CLOUDFRONT',
       defaultAction: { allow: {} },

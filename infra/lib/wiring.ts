@@ -1,9 +1,10 @@
 /**
- * The asynchronous side paths: S3 notifications of the originals to `precompute` (with retries
- * and an on-failure DLQ), and the takedown queue feeding `takedown` with partial batch failures.
+ * The asynchronous side paths: S3 notifications of the originals queued for `precompute` (so a
+ * bulk upload runs at most `precompute_max_concurrency` renders at once and can never take the
+ * account's concurrency from the transform origin), and the takedown queue feeding `takedown`;
+ * both with partial batch failures and a dead-letter queue.
  */
 import { Duration } from 'aws-cdk-lib';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -19,23 +20,39 @@ const queueDefaults = {
 } as const;
 
 export class PrecomputeWiring extends Construct {
+  readonly queue: sqs.Queue;
   readonly deadLetters: sqs.Queue;
 
-  constructor(scope: Construct, id: string, props: { originals: s3.Bucket; precompute: lambda.Function }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { config: ImgfrontConfig; originals: s3.Bucket; precompute: lambda.Function },
+  ) {
     super(scope, id);
+    const timeout = props.config.deploy.functions.precompute.timeout_s;
     this.deadLetters = new sqs.Queue(this, 'FailedRenders', {
       ...queueDefaults,
       retentionPeriod: Duration.days(14),
     });
-    // Asynchronous invokes retry twice, then land here with the event and the error.
-    props.precompute.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new destinations.SqsDestination(this.deadLetters),
+    this.queue = new sqs.Queue(this, 'Uploads', {
+      ...queueDefaults,
+      retentionPeriod: Duration.days(4),
+      // Six times the function timeout (AWS's guidance for SQS sources).
+      visibilityTimeout: Duration.seconds(6 * timeout),
+      // Three tries, then the message waits in the DLQ with the upload it names.
+      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 3 },
     });
-    const target = new s3n.LambdaDestination(props.precompute);
+    const target = new s3n.SqsDestination(this.queue);
     props.originals.addEventNotification(s3.EventType.OBJECT_CREATED, target);
     props.originals.addEventNotification(s3.EventType.OBJECT_REMOVED, target);
+    props.precompute.addEventSource(
+      new SqsEventSource(this.queue, {
+        // One upload per invocation: its renders fit the timeout, and a failure redelivers it alone.
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.config.deploy.precompute_max_concurrency,
+      }),
+    );
   }
 }
 

@@ -3,16 +3,20 @@
  * issue), a snapshot of the template, cdk-nag with zero unacknowledged findings (synth throws
  * otherwise) and cfn-lint with zero errors on every template.
  */
-import { Match } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { REPO_ROOT } from '../lib/config.js';
+import { ORIGIN_SHIELD_REGIONS, REPO_ROOT, SHIELD_FOR, loadConfig, originShieldRegion } from '../lib/config.js';
 import { FAILOVER_CODES } from '../lib/delivery.js';
+import { buildApp } from '../lib/stack.js';
 import { derivativeExpiryDays } from '../lib/storage.js';
+import { registryEntries } from '../lib/tenant-registry.js';
+import { ENGINES, event, isResponse, run, summary } from './cff-harness.js';
 import { synth } from './synth.js';
 
 type Synth = ReturnType<typeof synth>;
@@ -69,13 +73,20 @@ describe('delivery', () => {
 
   it('serves the Function URL with IAM auth and streaming, invokable by this distribution only', () => {
     us.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', InvokeMode: 'RESPONSE_STREAM' });
-    for (const action of ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction']) {
-      us.template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: action,
-        Principal: 'cloudfront.amazonaws.com',
-        SourceArn: Match.anyValue(),
-      });
-    }
+    const fromCloudFront = Object.values(resources(us, 'AWS::Lambda::Permission'))
+      .map((p) => p.Properties)
+      .filter((p) => p.Principal === 'cloudfront.amazonaws.com');
+    // One of each, both from the OAC origin: InvokeFunction only through the Function URL.
+    expect(fromCloudFront.map((p) => p.Action).sort()).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl']);
+    expect(fromCloudFront.find((p) => p.Action === 'lambda:InvokeFunction').InvokedViaFunctionUrl).toBe(true);
+    for (const p of fromCloudFront) expect(JSON.stringify(p.SourceArn)).toContain('DeliveryDistribution');
+  });
+
+  it('creates the KeyValueStore holding the tenant registry, and never a signing secret', () => {
+    const store = only(us, 'AWS::CloudFront::KeyValueStore');
+    expect(store.ImportSource.SourceType).toBe('S3');
+    const json = JSON.stringify(us.template.toJSON());
+    expect(json).not.toContain('sig:acme"');
   });
 
   it('runs the generated viewer-request function with its KeyValueStore on every behavior', () => {
@@ -199,24 +210,37 @@ describe('functions', () => {
 });
 
 describe('wiring and observability', () => {
-  it('notifies precompute of created and removed originals, with retries and an on-failure queue', () => {
+  it('queues created and removed originals for precompute, whose concurrency is capped so transform keeps its own', () => {
     const [notifications] = Object.values(resources(us, 'Custom::S3BucketNotifications'));
-    const events = notifications.Properties.NotificationConfiguration.LambdaFunctionConfigurations.map(
-      (c: { Events: string[] }) => c.Events[0],
-    );
+    const config = notifications.Properties.NotificationConfiguration;
+    expect(config.LambdaFunctionConfigurations).toBeUndefined();
+    const events = config.QueueConfigurations.map((c: { Events: string[] }) => c.Events[0]);
     expect(events.sort()).toEqual(['s3:ObjectCreated:*', 's3:ObjectRemoved:*']);
-    us.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    const mappings = Object.values(resources(us, 'AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
+    const precompute = mappings.find((m) => JSON.stringify(m.FunctionName).includes('Precompute'));
+    expect(precompute.ScalingConfig.MaximumConcurrency).toBe(us.config.deploy.precompute_max_concurrency);
+    expect(precompute.BatchSize).toBe(1);
+    expect(precompute.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // Nothing invokes precompute directly any more, so a bulk upload cannot fan out unbounded.
+    us.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+    const uploads = Object.entries(resources(us, 'AWS::SQS::Queue')).find(([id]) => id.includes('Uploads'))![1].Properties;
+    expect(uploads.VisibilityTimeout).toBeGreaterThanOrEqual(6 * us.config.deploy.functions.precompute.timeout_s);
+    expect(uploads.RedrivePolicy.maxReceiveCount).toBe(3);
+    // Transform has no reservation by default (a reservation is also a cap) and one when configured.
+    const transformOf = (s: Synth) =>
+      Object.entries(s.template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('FunctionsTransform'))![1].Properties;
+    expect(transformOf(us).ReservedConcurrentExecutions).toBeUndefined();
+    const reserved = synth('us-east-1', (c) => {
+      c.deploy.transform_reserved_concurrency = 200;
     });
+    expect(transformOf(reserved).ReservedConcurrentExecutions).toBe(200);
   });
 
   it('feeds takedown from a queue with a DLQ, a long visibility timeout and partial batch failures', () => {
     us.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    const queues = Object.values(resources(us, 'AWS::SQS::Queue')).map((q) => q.Properties);
-    const takedowns = queues.find((q) => q.RedrivePolicy);
+    const takedowns = Object.entries(resources(us, 'AWS::SQS::Queue')).find(([id]) => id.includes('Takedowns'))![1].Properties;
     expect(takedowns.RedrivePolicy.maxReceiveCount).toBeGreaterThan(1);
     expect(takedowns.VisibilityTimeout).toBeGreaterThanOrEqual(6 * us.config.deploy.functions.takedown.timeout_s);
   });
@@ -231,13 +255,52 @@ describe('wiring and observability', () => {
     for (const needle of ['transform_ms', 'CacheHitRate', 'invalidated_paths']) expect(body).toContain(needle);
   });
 
-  it('protects with WAF: managed rules, a rate limit and a Referer allowlist per tenant', () => {
+  it('protects with WAF: managed rules and a rate limit; no rule matches a raw, undecoded URI', () => {
     const acl = only(us, 'AWS::WAFv2::WebACL');
     expect(acl.Scope).toBe('CLOUDFRONT');
     const names = acl.Rules.map((r: { Name: string }) => r.Name);
-    for (const n of ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList', 'RatePerIp', 'Referer-acme']) {
+    for (const n of ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList', 'RatePerIp']) {
       expect(names).toContain(n);
     }
+    // Any string match on the path must decode it first (and fold case), or `/%61cme/` walks
+    // past it: the viewer function owns per-tenant rules, and this guards any rule added later.
+    const uriMatches: { TextTransformations: { Type: string }[] }[] = [];
+    const visit = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(visit);
+      if (node === null || typeof node !== 'object') return;
+      const o = node as Record<string, unknown>;
+      const field = o.FieldToMatch as Record<string, unknown> | undefined;
+      if (field && ('UriPath' in field || 'SingleQueryArgument' in field || 'AllQueryArguments' in field)) {
+        uriMatches.push(o as never);
+      }
+      Object.values(o).forEach(visit);
+    };
+    visit(acl.Rules);
+    for (const m of uriMatches) {
+      expect(m.TextTransformations.map((t) => t.Type)).toEqual(expect.arrayContaining(['URL_DECODE', 'LOWERCASE']));
+    }
+  });
+
+  it('emails every alarm to deploy.alarm_emails and outputs the alarm topics', () => {
+    expect(Object.keys(us.template.findOutputs('*'))).toEqual(expect.arrayContaining(['AlarmTopicArn', 'EdgeAlarmTopicArn']));
+    us.template.resourceCountIs('AWS::SNS::Subscription', 0);
+    const mailed = synth('us-east-1', (c) => {
+      c.deploy.alarm_emails = ['ops@example.com', 'oncall@example.com'];
+    });
+    const subs = Object.values(mailed.template.findResources('AWS::SNS::Subscription')).map((r) => r.Properties);
+    // Two topics (Lambda/DLQ alarms, and CloudFront's 5xx alarm), each to both addresses.
+    expect(subs).toHaveLength(4);
+    for (const sub of subs) expect(sub.Protocol).toBe('email');
+    // Every alarm in the stack notifies one of those topics.
+    const topics = Object.keys(mailed.template.findResources('AWS::SNS::Topic'));
+    for (const a of Object.values(mailed.template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(topics.some((t) => JSON.stringify(a.Properties.AlarmActions).includes(t))).toBe(true);
+    }
+    expect(() =>
+      synth('us-east-1', (c) => {
+        c.deploy.alarm_emails = ['not an address'];
+      }),
+    ).toThrow(/alarm_emails/);
   });
 
   it('outputs the domain, buckets, queue URL and KeyValueStore ARN', () => {
@@ -264,6 +327,104 @@ describe('other regions', () => {
       JSON.stringify(f.Properties.Environment ?? {}).includes('AUDIT_BUCKET'),
     )!;
     expect(takedown.Properties.Environment.Variables.REPLICA_REGION).toBe('eu-central-1');
+  });
+});
+
+describe('Origin Shield', () => {
+  it('uses the documented Origin Shield Region for every mapped stack region', () => {
+    for (const [region, shield] of Object.entries(SHIELD_FOR)) {
+      expect(ORIGIN_SHIELD_REGIONS, `${region} maps to ${shield}`).toContain(shield);
+      expect(originShieldRegion(loadConfig(), region)).toBe(shield);
+    }
+    // us-west-1 hosts no Origin Shield: its origins shield in Oregon.
+    expect(SHIELD_FOR['us-west-1']).toBe('us-west-2');
+    expect(ORIGIN_SHIELD_REGIONS).not.toContain('us-west-1');
+    const west = synth('us-west-1');
+    expect(JSON.stringify(distributionConfig(west).Origins)).toContain('"OriginShieldRegion":"us-west-2"');
+  });
+
+  it('refuses a configured region that hosts no Origin Shield, and a stack region it cannot map', () => {
+    expect(() =>
+      synth('us-east-1', (c) => {
+        c.deploy.origin_shield_region = 'us-west-1';
+      }),
+    ).toThrow(/deploy\.origin_shield_region is us-west-1, which does not host Origin Shield/);
+    expect(() => synth('mx-central-1')).toThrow(/no Origin Shield Region is known for stack region mx-central-1; set deploy\.origin_shield_region/);
+    const pinned = synth('mx-central-1', (c) => {
+      c.deploy.origin_shield_region = 'us-east-2';
+    });
+    expect(JSON.stringify(distributionConfig(pinned).Origins)).toContain('"OriginShieldRegion":"us-east-2"');
+  });
+});
+
+describe('deploy hygiene', () => {
+  it('names the replication role uniquely, so two stacks or apps in one account do not collide', () => {
+    const eu = synth('eu-west-1', (c) => {
+      c.deploy.replica_region = 'eu-central-1';
+    });
+    const roles = Object.values(eu.template.findResources('AWS::IAM::Role')).map((r) => r.Properties);
+    const replication = roles.filter((r) => JSON.stringify(r.AssumeRolePolicyDocument).includes('s3.amazonaws.com'));
+    expect(replication).toHaveLength(1);
+    expect(replication[0].RoleName).not.toBe('CDKReplicationRole');
+  });
+
+  it('fails fast, saying what to do, when bundling needs cargo-lambda and it is missing', () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'imgfront-cdk-')) });
+      expect(() => buildApp(app, { account: '123456789012', region: 'us-east-1' })).toThrow(/cargo-lambda is not on PATH/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
+
+/**
+ * CloudFront's path-pattern match, as the Developer Guide describes it: case-sensitive, `*`
+ * any run of characters, `?` one, against the URI exactly as the viewer sent it (still encoded).
+ */
+function patternMatches(pattern: string, uri: string): boolean {
+  const p = pattern.startsWith('/') ? pattern : `/${pattern}`;
+  const re = p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`).test(uri);
+}
+
+describe('one spelling per path against the synthesized behaviors', () => {
+  it('never lets another spelling reach an object under a different behavior than its canonical path', async () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----';
+    const s = synth('us-east-1', (c) => {
+      c.deploy.trusted_public_keys = { acme: [pem] };
+    });
+    const patterns: string[] = distributionConfig(s).CacheBehaviors.map((b: { PathPattern: string }) => b.PathPattern);
+    expect(patterns).toEqual(expect.arrayContaining(['/demo/ugc/*', '/acme/*']));
+    const behavior = (uri: string) => patterns.find((p) => patternMatches(p, uri)) ?? 'default';
+    const code = only(s, 'AWS::CloudFront::Function').FunctionCode as string;
+    const store = { ...registryEntries(s.config), 'sig:acme': JSON.stringify(['k']) };
+    const spellings = [
+      '/%61cme/shoe.jpg', '/%61%63%6d%65/shoe.jpg', '/a%63me/shoe.jpg', '/acm%65/shoe.jpg', '/%2561cme/shoe.jpg',
+      '/demo/%75gc/x.jpg', '/demo/u%67c/x.jpg', '/demo/ug%63/x.jpg', '/%64emo/ugc/x.jpg', '/demo/%2575gc/x.jpg',
+      '/demo/ugc%2Fx.jpg', '/demo//ugc/x.jpg', '/demo/./ugc/x.jpg', '/demo/x/../ugc/x.jpg', '/demo/%2e/ugc/x.jpg',
+      '/demo/ugc/%78.jpg', '/demo/ugc/x%2ejpg',
+    ];
+    for (const engine of ENGINES) {
+      const out = await run(engine, code, store, spellings.map((u) => event(u, 'w=300')));
+      spellings.forEach((uri, i) => {
+        const r = out[i];
+        if (isResponse(r)) {
+          // Refused (4xx) or sent to the canonical spelling, which then picks its own behavior.
+          expect([301, 400, 403, 404], `${engine} ${uri}`).toContain(r.statusCode);
+          if (r.statusCode === 301) expect(r.headers.location.value).not.toBe(`${uri}?w=300`);
+        } else {
+          // Forwarded: only when the raw URI already picks the behavior its canonical path picks.
+          const canonicalKey = r.uri.slice(0, r.uri.lastIndexOf('/'));
+          expect(behavior(uri), `${engine} ${uri} → ${r.uri}`).toBe(behavior(canonicalKey));
+        }
+      });
+      // The canonical spellings themselves are forwarded (acme's needs its signature).
+      const [ugc] = await run(engine, code, store, [event('/demo/ugc/x.jpg', 'w=300')]);
+      expect(summary(ugc)).toBe('/demo/ugc/x.jpg/w_320');
+    }
   });
 });
 

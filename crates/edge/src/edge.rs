@@ -215,6 +215,9 @@ impl<S: ObjectStore> Edge<S> {
                 );
                 r.headers
                     .push(("x-cache".into(), "FunctionGeneratedResponse".into()));
+                if let Some(location) = refusal.location {
+                    r.headers.push(("location".into(), location));
+                }
                 return r;
             }
         };

@@ -13,6 +13,8 @@ pub struct Refusal {
     pub status: u16,
     pub kind: &'static str,
     pub message: String,
+    /// The canonical URL a 301 sends the viewer to.
+    pub location: Option<String>,
 }
 
 /// Per-tenant signing secrets (the KeyValueStore in production); two per tenant during rotation.
@@ -62,6 +64,7 @@ impl Viewer {
                 status: e.kind.status(),
                 kind: e.kind.as_str(),
                 message: e.message,
+                location: e.location,
             })?;
         let tenant_id = parsed.spec.key.tenant().to_string();
         // `Key` only parses for configured tenants, so the lookup cannot miss.
@@ -70,6 +73,7 @@ impl Viewer {
                 status: 404,
                 kind: "unknown_tenant",
                 message: format!("no tenant {tenant_id}"),
+                location: None,
             });
         };
         if let Some(referer) = input.referer
@@ -80,6 +84,7 @@ impl Viewer {
                 status: 403,
                 kind: "referer_not_allowed",
                 message: format!("tenant {tenant_id} does not allow embedding from {referer}"),
+                location: None,
             });
         }
         if tenant.access == Access::Private {
@@ -93,6 +98,7 @@ impl Viewer {
                     status: 403,
                     kind: "no_signing_key",
                     message: format!("tenant {tenant_id} is private and has no signing key"),
+                    location: None,
                 });
             }
             sign::verify(&parsed, &secrets, input.now).map_err(|e| Refusal {
@@ -103,6 +109,7 @@ impl Viewer {
                     SignatureError::Mismatch => "signature_mismatch",
                 },
                 message: e.to_string(),
+                location: None,
             })?;
         }
         Ok(parsed.spec)
@@ -207,8 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn other_spellings_of_a_path_are_sent_to_the_canonical_one() {
+        let refusal = viewer()
+            .request(input("/%64emo/caf%c3%a9.jpg", "w=300"))
+            .unwrap_err();
+        assert_eq!((refusal.status, refusal.kind), (301, "moved"));
+        assert_eq!(
+            refusal.location.as_deref(),
+            Some("/demo/caf%C3%A9.jpg?w=300")
+        );
+        let refusal = viewer().request(input("/demo/%2561.jpg", "")).unwrap_err();
+        assert_eq!((refusal.status, refusal.kind), (400, "bad_encoding"));
+        assert_eq!(refusal.location, None);
+    }
+
+    #[test]
     fn shared_referer_vectors_agree_with_the_cloudfront_function() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/referer.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/vectors/referer.json"
+        );
         let doc: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let cases = doc["cases"].as_array().unwrap();

@@ -125,7 +125,9 @@ fn check_segment(s: &str) -> Result<(), SpecError> {
     // A `%XX` left after decoding means the URL was encoded twice: a rule that decodes once
     // (WAF's URL_DECODE) would see a different path than the key, so no spelling may rely on it.
     if let Some(i) = s.find('%')
-        && s.as_bytes().get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        && s.as_bytes()
+            .get(i + 1..i + 3)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
     {
         return Err(SpecError::new(
             ErrorKind::BadEncoding,

@@ -157,7 +157,9 @@ fn every_vector_matches() {
             match got {
                 Err(e) if e.kind.as_str() == "moved" && e.location.as_deref() == Some(location) => {
                 }
-                other => failures.push(format!("{name}: got {other:?}, expected 301 to {location}")),
+                other => {
+                    failures.push(format!("{name}: got {other:?}, expected 301 to {location}"))
+                }
             }
             continue;
         }

@@ -1,7 +1,9 @@
-//! The two event shapes precompute is invoked with: S3 event notifications (created/removed)
-//! and S3 Batch Operations tasks (schema 2.0, for catalogue backfills), plus their key encodings.
+//! The event shapes precompute is invoked with: S3 event notifications (created/removed), as
+//! delivered through the SQS queue that caps precompute's concurrency or invoked directly, and
+//! S3 Batch Operations tasks (schema 2.0, for catalogue backfills), plus their key encodings.
 
 use aws_lambda_events::event::s3::S3Event;
+use aws_lambda_events::event::sqs::SqsEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -207,12 +209,60 @@ pub async fn handle_batch<O: ObjectStore, D: ObjectStore>(
     }
 }
 
-/// Dispatches on the event's shape: `Records` is an S3 notification, `invocationSchemaVersion`
-/// a Batch Operations job.
+/// An SQS batch of S3 notifications: each message body is one notification (or S3's test
+/// event, which is acknowledged). A message whose keys hit a temporary failure is reported in
+/// `batchItemFailures`, so SQS redelivers only it and the rest of the batch is done.
+pub async fn handle_sqs<O: ObjectStore, D: ObjectStore>(
+    pre: &Precompute<O, D>,
+    event: SqsEvent,
+) -> Value {
+    let mut failures = Vec::new();
+    for message in event.records {
+        let id = message.message_id.unwrap_or_default();
+        let body = message.body.unwrap_or_default();
+        let parsed: Value = match serde_json::from_str(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                // Redelivering text that is not JSON cannot help: it is dropped, with the reason.
+                tracing::warn!(message = %id, error = %e, "skipping a message that is not JSON");
+                continue;
+            }
+        };
+        if parsed.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+            continue;
+        }
+        let outcome = match serde_json::from_value::<S3Event>(parsed) {
+            // Boxed: nesting this future inline makes the Lambda's future too deep to lay out.
+            Ok(s3) => Box::pin(handle_s3(pre, s3)).await.map(|_| ()),
+            Err(e) => {
+                tracing::warn!(message = %id, error = %e, "skipping a message that is not an S3 notification");
+                Ok(())
+            }
+        };
+        if let Err(why) = outcome {
+            tracing::warn!(message = %id, reason = %why, "message left for redelivery");
+            failures.push(serde_json::json!({ "itemIdentifier": id }));
+        }
+    }
+    serde_json::json!({ "batchItemFailures": failures })
+}
+
+/// Dispatches on the event's shape: `Records` from `aws:sqs` is a queued batch of S3
+/// notifications, other `Records` an S3 notification, `invocationSchemaVersion` a Batch
+/// Operations job.
 pub async fn handle<O: ObjectStore, D: ObjectStore>(
     pre: &Precompute<O, D>,
     event: Value,
 ) -> Result<Value, String> {
+    let from_sqs = event
+        .pointer("/Records/0/eventSource")
+        .and_then(Value::as_str)
+        == Some("aws:sqs");
+    if from_sqs {
+        let e: SqsEvent =
+            serde_json::from_value(event).map_err(|e| format!("bad SQS event: {e}"))?;
+        return Ok(handle_sqs(pre, e).await);
+    }
     if event.get("Records").is_some() {
         let e: S3Event = serde_json::from_value(event).map_err(|e| format!("bad S3 event: {e}"))?;
         let reports = handle_s3(pre, e).await?;

@@ -171,6 +171,7 @@ const EVENTS: &[&str] = &[
     "put-space-key",
     "put-unicode-key",
     "put-unknown-tenant",
+    "sqs-batch",
 ];
 
 #[test]
@@ -247,6 +248,14 @@ async fn every_precompute_event_replays_against_moto() {
         "duplicates: {} events replayed, 0 PUTs (first pass: {puts} PUTs)",
         rendered.len()
     );
+
+    // The same uploads as the SQS queue in front of precompute delivers them: nothing fails, so
+    // no message is left for redelivery, and nothing is written twice.
+    let out = precompute::events::handle(&pre, event("sqs-batch"))
+        .await
+        .expect("sqs batch");
+    assert_eq!(out, serde_json::json!({ "batchItemFailures": [] }));
+    assert_eq!(pre_puts(&pre), puts, "queued duplicates must not PUT");
 
     // Hostile or foreign originals are skipped for good, with the reason, and store nothing.
     for (name, why) in [
@@ -370,4 +379,18 @@ async fn a_storage_outage_fails_the_invoke_so_it_is_retried() {
         .await
         .expect_err("must fail");
     assert!(err.starts_with("retry:"), "{err}");
+
+    // Through the queue, the failed message (and only it) is reported for redelivery: the
+    // second message names an original this bucket lacks, which no retry can fix, and S3's test
+    // event in the same batch is acknowledged.
+    let out = precompute::events::handle(&pre, event("sqs-batch"))
+        .await
+        .expect("an SQS batch reports failures instead of failing whole");
+    let failed: Vec<&str> = out["batchItemFailures"]
+        .as_array()
+        .expect("batchItemFailures")
+        .iter()
+        .filter_map(|f| f["itemIdentifier"].as_str())
+        .collect();
+    assert_eq!(failed, ["3f1c0a52-0000-4000-8000-000000000000"]);
 }
