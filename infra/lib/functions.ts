@@ -38,7 +38,8 @@ export function retention(days: number): logs.RetentionDays {
  * late and obscurely (or hangs where no Docker engine runs): fail at once, saying what to do.
  */
 export function requireCargoLambda(): void {
-  const probe = spawnSync('cargo-lambda', ['--version'], { encoding: 'utf8' });
+  // The probe cargo-lambda-cdk itself runs before it falls back to Docker.
+  const probe = spawnSync('cargo', ['lambda', '--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new Error(
       'cargo-lambda is not on PATH, and bundling the Rust functions needs it (Docker cannot see the ' +
