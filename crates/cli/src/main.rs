@@ -1,5 +1,6 @@
-//! `imgfront`: one-off transforms, canonicalization, URL signing, backfills, takedowns, the local
-//! edge (`dev`) and the hit-ratio simulator (`sim`) from the command line.
+//! `imgfront`: one-off transforms, canonicalization, URL signing, backfills, takedowns, the
+//! tenant registry in the KeyValueStore, the local edge (`dev`) and the hit-ratio simulator
+//! (`sim`) from the command line.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -8,10 +9,11 @@ mod backfill;
 mod dev;
 mod sim;
 mod takedown;
+mod tenants;
 
 use clap::{Parser, Subcommand};
 use imgfront_engine::{Settings, transform};
-use imgfront_spec::{Config, Format, Key, Spec};
+use imgfront_spec::{Access, Config, Format, Key, Spec};
 
 #[derive(Parser)]
 #[command(
@@ -70,6 +72,15 @@ enum Command {
     Takedown {
         #[command(subcommand)]
         action: TakedownCommand,
+    },
+    /// Tenants and their signing secrets in the viewer function's KeyValueStore, changed without
+    /// a redeploy (`KeyValueStoreArn` is a stack output).
+    Tenants {
+        /// The KeyValueStore's ARN.
+        #[arg(long, env = "IMGFRONT_KVS_ARN")]
+        kvs_arn: String,
+        #[command(subcommand)]
+        action: TenantsCommand,
     },
     /// The whole CloudFront path locally: viewer function, edge cache, Origin Shield and the
     /// origin group (derivatives, then the transform), with a gallery at `/`.
@@ -155,6 +166,38 @@ enum TakedownCommand {
     },
     /// Print the audit record (AUDIT_BUCKET) and live invalidation status (DISTRIBUTION_ID).
     Status { request_id: String },
+}
+
+#[derive(Subcommand)]
+enum TenantsCommand {
+    /// Make the store's tenants match the configuration's (`just deploy` runs this).
+    Sync {
+        /// Print the changes without making them.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Add or change a tenant.
+    Put {
+        tenant: String,
+        /// public, or private (every URL must be signed).
+        #[arg(long, value_parser = ["public", "private"])]
+        access: String,
+        /// A site allowed to embed the images (`shop.example`, `*.shop.example`); repeatable.
+        #[arg(long = "referer")]
+        referers: Vec<String>,
+    },
+    /// Remove a tenant and its signing secrets.
+    Remove { tenant: String },
+    /// Add a signing secret (printed; generated unless given), keeping the newest old one.
+    Rotate {
+        tenant: String,
+        #[arg(long, env = "IMGFRONT_NEW_SECRET")]
+        secret: Option<String>,
+    },
+    /// Drop every signing secret but the newest, once all signers use it.
+    Retire { tenant: String },
+    /// Print the tenants (never their secrets).
+    List,
 }
 
 fn main() -> ExitCode {
@@ -253,6 +296,32 @@ fn run(cli: Cli) -> Result<(), String> {
                     request_id,
                 },
                 TakedownCommand::Status { request_id } => takedown::Action::Status { request_id },
+            },
+        ),
+        Command::Tenants { kvs_arn, action } => tenants::run(
+            config,
+            &kvs_arn,
+            match action {
+                TenantsCommand::Sync { dry_run } => tenants::Action::Sync { dry_run },
+                TenantsCommand::Put {
+                    tenant,
+                    access,
+                    referers,
+                } => tenants::Action::Put {
+                    tenant,
+                    access: if access == "private" {
+                        Access::Private
+                    } else {
+                        Access::Public
+                    },
+                    referers,
+                },
+                TenantsCommand::Remove { tenant } => tenants::Action::Remove { tenant },
+                TenantsCommand::Rotate { tenant, secret } => {
+                    tenants::Action::Rotate { tenant, secret }
+                }
+                TenantsCommand::Retire { tenant } => tenants::Action::Retire { tenant },
+                TenantsCommand::List => tenants::Action::List,
             },
         ),
         Command::Dev(args) => {

@@ -23,6 +23,11 @@ pub struct Config {
     /// Deployment options (regions, domains, function sizes): read by the CDK app only.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub deploy: serde_json::Value,
+    /// Set by the Lambdas ([`Config::at_origin`]): tenants are registered in the edge's
+    /// KeyValueStore, which every request passed before it reached the origin, so the origin
+    /// accepts any well-formed tenant id and a tenant added there needs no redeploy.
+    #[serde(skip)]
+    pub registry_at_edge: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -227,6 +232,21 @@ impl Config {
         self.tenants.iter().find(|t| t.id == id)
     }
 
+    /// The configuration as the origin functions use it: see [`Config::registry_at_edge`].
+    pub fn at_origin(mut self) -> Config {
+        self.registry_at_edge = true;
+        self
+    }
+
+    /// Whether `id` names a tenant: a configured one, or at the origin any well-formed id.
+    pub fn tenant_known(&self, id: &str) -> bool {
+        if self.registry_at_edge {
+            valid_tenant_id(id)
+        } else {
+            self.tenant(id).is_some()
+        }
+    }
+
     pub fn default_quality(&self, format: Format) -> Option<u8> {
         match format {
             Format::Jpeg => Some(self.quality.default.jpeg),
@@ -298,14 +318,7 @@ impl Config {
         if ids.windows(2).any(|w| w[0] == w[1]) {
             return bad("tenant ids must be unique".into());
         }
-        if let Some(t) = self.tenants.iter().find(|t| {
-            t.id.is_empty()
-                || t.id.len() > 63
-                || !t
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        }) {
+        if let Some(t) = self.tenants.iter().find(|t| !valid_tenant_id(&t.id)) {
             return bad(format!(
                 "tenant id '{}' must be 1-63 characters of a-z, 0-9 and '-'",
                 t.id
@@ -326,4 +339,13 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A tenant id: 1-63 characters of a-z, 0-9 and '-' (the viewer function checks the same).
+pub fn valid_tenant_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }

@@ -54,7 +54,7 @@ impl Key {
             ));
         }
         let tenant = &segments[0];
-        if config.tenant(tenant).is_none() {
+        if !config.tenant_known(tenant) {
             return Err(SpecError::new(
                 ErrorKind::UnknownTenant,
                 format!("unknown tenant '{}'", printable(tenant)),

@@ -224,3 +224,32 @@ fn small_outputs_take_the_small_webp_method() {
     p.webp_method_small = None;
     assert_eq!(p.webp_method_for(160 * 160), p.webp_method);
 }
+
+#[test]
+fn the_origin_accepts_any_well_formed_tenant_and_the_edge_only_registered_ones() {
+    let edge = Config::embedded();
+    let origin = Config::embedded().at_origin();
+    let path = "/newcomer/a.jpg/w_320";
+    assert_eq!(
+        Spec::from_canonical_path(&edge, path).unwrap_err().kind,
+        ErrorKind::UnknownTenant
+    );
+    assert_eq!(
+        Spec::from_canonical_path(&origin, path)
+            .unwrap()
+            .key
+            .tenant(),
+        "newcomer"
+    );
+    for bad in [
+        "/New/a.jpg/w_320",
+        "/__proto__/a.jpg/w_320",
+        "/a_b/a.jpg/w_320",
+    ] {
+        assert_eq!(
+            Spec::from_canonical_path(&origin, bad).unwrap_err().kind,
+            ErrorKind::UnknownTenant,
+            "{bad}"
+        );
+    }
+}

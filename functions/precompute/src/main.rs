@@ -13,7 +13,8 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     imgfront_observe::init_json_logs();
-    let config = Config::from_env()?;
+    // Tenants live in the edge's KeyValueStore; the origin serves any the edge let through.
+    let config = Config::from_env()?.at_origin();
     let (originals, derivatives) = S3Store::originals_and_derivatives_from_env().await?;
     let pre = Arc::new(Precompute::new(config, originals, derivatives));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -11,7 +11,8 @@ use takedown::{Takedown, Targets};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     imgfront_observe::init_json_logs();
-    let config = Config::from_env()?;
+    // Tenants live in the edge's KeyValueStore; the origin serves any the edge let through.
+    let config = Config::from_env()?.at_origin();
     let env = imgfront_observe::required_env;
     let targets = Targets {
         originals: env("ORIGINALS_BUCKET")?,

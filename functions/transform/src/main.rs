@@ -20,7 +20,8 @@ type Response = FunctionResponse<LambdaFunctionUrlResponse, Body>;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     imgfront_observe::init_json_logs();
-    let config = Config::from_env()?;
+    // Tenants live in the edge's KeyValueStore; the origin serves any the edge let through.
+    let config = Config::from_env()?.at_origin();
     let (originals, derivatives) = S3Store::originals_and_derivatives_from_env().await?;
     let origin = Arc::new(Origin::new(config, originals, derivatives));
     let buffered = std::env::var("IMGFRONT_RESPONSE_MODE").is_ok_and(|m| m == "buffered");
