@@ -64,9 +64,15 @@ synth:
     npm --prefix infra ci --no-audit --no-fund
     PATH="$PWD/.venv/bin:$PATH" npm --prefix infra run synth:bundled
 
-# Deploy (needs AWS credentials; see README "Deploy").
+# Deploy (needs AWS credentials; docs/deploy.md), then bring the KeyValueStore's tenants in step
+# with imgfront.json (CloudFormation seeds the store only when it creates it).
 deploy *ARGS:
-    PATH="$PWD/.venv/bin:$PATH" npm --prefix infra exec -- cdk deploy --all {{ARGS}}
+    PATH="$PWD/.venv/bin:$PATH" npm --prefix infra exec -- cdk deploy --all --outputs-file "$PWD/infra/cdk-outputs.json" {{ARGS}}
+    cargo run -q --release -p imgfront -- tenants --kvs-arn "$(.venv/bin/python -c 'import json; print(json.load(open("infra/cdk-outputs.json"))["Imgfront"]["KeyValueStoreArn"])')" sync
+
+# Tenants and signing secrets in the deployed KeyValueStore, e.g. `just tenants rotate acme`.
+tenants *ARGS:
+    cargo run -q --release -p imgfront -- tenants --kvs-arn "$(.venv/bin/python -c 'import json; print(json.load(open("infra/cdk-outputs.json"))["Imgfront"]["KeyValueStoreArn"])')" {{ARGS}}
 
 # Every fuzz target for SECONDS each (default 60), e.g. `just fuzz 1800 engine` for the long run.
 fuzz SECONDS="60" *TARGETS:
