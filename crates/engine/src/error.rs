@@ -9,6 +9,10 @@ pub enum EngineError {
     /// The bytes claim a supported format but cannot be decoded (corrupt, truncated, hostile).
     #[error("source cannot be decoded: {0}")]
     Undecodable(String),
+    /// The source is valid but would cost more than a render may spend (an SVG's reference
+    /// cycle, filter or path data over a documented limit); the message names the limit.
+    #[error("{0}")]
+    TooComplex(String),
     /// The bytes are not an image format imgfront reads.
     #[error("unsupported source format: {0}")]
     UnsupportedFormat(String),
@@ -21,6 +25,7 @@ impl EngineError {
     pub fn status(&self) -> u16 {
         match self {
             EngineError::SourceTooLarge(_) => 413,
+            EngineError::TooComplex(_) => 422,
             EngineError::Undecodable(_) | EngineError::UnsupportedFormat(_) => 415,
             EngineError::Internal(_) => 500,
         }
@@ -30,6 +35,7 @@ impl EngineError {
     pub fn kind(&self) -> &'static str {
         match self {
             EngineError::SourceTooLarge(_) => "source_too_large",
+            EngineError::TooComplex(_) => "too_complex",
             EngineError::Undecodable(_) => "undecodable",
             EngineError::UnsupportedFormat(_) => "unsupported_format",
             EngineError::Internal(_) => "internal",
@@ -41,6 +47,14 @@ pub(crate) fn undecodable(what: impl std::fmt::Display) -> EngineError {
     EngineError::Undecodable(what.to_string())
 }
 
+pub(crate) fn too_complex(what: impl std::fmt::Display) -> EngineError {
+    EngineError::TooComplex(what.to_string())
+}
+
 pub(crate) fn internal(what: impl std::fmt::Display) -> EngineError {
     EngineError::Internal(what.to_string())
 }
+
+/// A message of ours carried through an unwind out of C code (libjpeg's error handler), so the
+/// pipeline can tell it from a dependency's panic, whose text never reaches a response.
+pub(crate) struct UnwindMessage(pub String);

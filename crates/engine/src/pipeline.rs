@@ -11,7 +11,7 @@ use imgfront_spec::{Fit, Format, Ops, Orientation};
 
 use crate::decode;
 use crate::decode::progressive::Filter;
-use crate::error::{EngineError, undecodable};
+use crate::error::{EngineError, UnwindMessage, undecodable};
 use crate::geometry::{self, Plan};
 use crate::planar::{self, Ycc};
 use crate::probe::{self, Header, SourceFormat};
@@ -179,12 +179,16 @@ impl<'a> Job<'a> {
             match std::panic::catch_unwind(AssertUnwindSafe(|| step(self))) {
                 Ok(result) => result?,
                 Err(panic) => {
-                    let why = panic
-                        .downcast_ref::<String>()
-                        .map(String::as_str)
-                        .or_else(|| panic.downcast_ref::<&str>().copied())
-                        .unwrap_or("no message");
-                    return Err(undecodable(format!("{name} failed: {why}")));
+                    // Our own unwinds carry our words; a dependency's panic text (`called
+                    // Option::unwrap() on a None value`) says nothing about the input and
+                    // never reaches a response: it stays in the log the panic hook wrote.
+                    let why = match panic.downcast_ref::<UnwindMessage>() {
+                        Some(UnwindMessage(message)) => message.clone(),
+                        None => format!(
+                            "the {name} step could not handle this input (a value in it is out of the range the decoder or encoder supports)"
+                        ),
+                    };
+                    return Err(undecodable(why));
                 }
             }
             timings.push((*name, started.elapsed()));

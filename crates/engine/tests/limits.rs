@@ -197,7 +197,9 @@ fn generated_bombs_are_refused_with_bounded_memory() {
         assert!(
             matches!(
                 result,
-                Err(EngineError::SourceTooLarge(_) | EngineError::Undecodable(_))
+                Err(EngineError::SourceTooLarge(_)
+                    | EngineError::Undecodable(_)
+                    | EngineError::TooComplex(_))
             ),
             "{name}: {:?}",
             result.map(|o| (o.width, o.height))

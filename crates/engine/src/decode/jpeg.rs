@@ -6,7 +6,7 @@ use mozjpeg::{ColorSpace, Decompress};
 use mozjpeg_sys::{JWRN_JPEG_EOF, jpeg_common_struct, jpeg_error_mgr, jpeg_std_error};
 
 use crate::color;
-use crate::error::{EngineError, undecodable};
+use crate::error::{EngineError, UnwindMessage, undecodable};
 use crate::probe::Header;
 use crate::raster::Raster;
 
@@ -84,18 +84,18 @@ extern "C-unwind" fn fatal(cinfo: &mut jpeg_common_struct) {
     // SAFETY: libjpeg always sets `err` before calling its handlers.
     let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
     // Unwinds into the pipeline's catch_unwind without invoking the panic hook.
-    std::panic::resume_unwind(Box::new(format!(
+    std::panic::resume_unwind(Box::new(UnwindMessage(format!(
         "corrupt JPEG data (libjpeg error {code})"
-    )));
+    ))));
 }
 
 extern "C-unwind" fn warning(cinfo: &mut jpeg_common_struct, level: c_int) {
     // SAFETY: as above.
     let code = unsafe { cinfo.err.as_ref() }.map_or(0, |e| e.msg_code);
     if level < 0 && code == JWRN_JPEG_EOF as c_int {
-        std::panic::resume_unwind(Box::new(
+        std::panic::resume_unwind(Box::new(UnwindMessage(
             "JPEG data ends early (truncated file)".to_string(),
-        ));
+        )));
     }
 }
 

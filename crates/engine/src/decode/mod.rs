@@ -8,6 +8,7 @@ pub mod jpeg;
 pub mod png;
 pub mod progressive;
 pub mod svg;
+pub mod svg_scan;
 pub mod webp;
 
 /// Expands grey (1 channel) or grey+alpha (2) samples to RGB (3) or RGBA (4).

@@ -1,5 +1,6 @@
 //! SVG through resvg, rasterised directly at the output size. External references are never
 //! followed and text is not rendered (no fonts are loaded), so an SVG cannot reach the network or disk.
+//! Every document passes the pre-scan ([`super::svg_scan`]) before usvg sees it.
 
 use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg::{ImageHrefResolver, Options, Tree};
@@ -8,6 +9,7 @@ use crate::error::{EngineError, undecodable};
 use crate::raster::Raster;
 
 pub fn parse(bytes: &[u8]) -> Result<Tree, EngineError> {
+    super::svg_scan::scan(bytes)?;
     let options = Options {
         resources_dir: None,
         image_href_resolver: ImageHrefResolver {
