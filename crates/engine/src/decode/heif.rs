@@ -206,18 +206,41 @@ impl<'a> Meta<'a> {
                 )));
             }
         };
-        let mut out = Vec::new();
+        // Every extent must lie inside the data, none may overlap another, and a zero length
+        // ("to the end") is only meaningful for a lone extent: so an item is never more bytes
+        // than the file, however its extents are listed.
+        let mut ranges = Vec::with_capacity(loc.extents.len());
         for e in &loc.extents {
             let start = usize::try_from(e.offset).unwrap_or(usize::MAX);
             let end = if e.length == 0 {
+                if loc.extents.len() > 1 {
+                    return Err(undecodable(format!(
+                        "AVIF: item {id} has a to-the-end extent among {} extents",
+                        loc.extents.len()
+                    )));
+                }
                 base.len()
             } else {
                 start.saturating_add(usize::try_from(e.length).unwrap_or(usize::MAX))
             };
-            let slice = base
-                .get(start..end)
-                .ok_or_else(|| undecodable(format!("AVIF: item {id} points past the file end")))?;
-            out.extend_from_slice(slice);
+            if start > end || end > base.len() {
+                return Err(undecodable(format!(
+                    "AVIF: item {id} points past the file end"
+                )));
+            }
+            ranges.push(start..end);
+        }
+        let mut sorted = ranges.clone();
+        sorted.sort_by_key(|r| r.start);
+        if sorted.windows(2).any(|w| w[1].start < w[0].end) {
+            return Err(undecodable(format!(
+                "AVIF: item {id} has overlapping extents"
+            )));
+        }
+        let total: usize = ranges.iter().map(ExactSizeIterator::len).sum();
+        let mut out = Vec::with_capacity(total);
+        for r in ranges {
+            out.extend_from_slice(&base[r]);
         }
         Ok(out)
     }
@@ -246,6 +269,9 @@ fn parse_iinf(r: &mut Reader<'_>) -> Result<Vec<Entry>, EngineError> {
     Ok(out)
 }
 
+/// Extents of one item: real encoders write one per item (a few for interleaved files).
+const MAX_EXTENTS: u16 = 1024;
+
 fn parse_iloc(r: &mut Reader<'_>) -> Result<Vec<Location>, EngineError> {
     let v = r.u8()?;
     r.take(3)?;
@@ -260,7 +286,12 @@ fn parse_iloc(r: &mut Reader<'_>) -> Result<Vec<Location>, EngineError> {
         r.u16()?; // data reference index
         let base = r.sized(base_size)?;
         let extents = r.u16()?;
-        let mut list = Vec::new();
+        if extents > MAX_EXTENTS {
+            return Err(undecodable(format!(
+                "AVIF: item {id} lists {extents} extents; the limit is {MAX_EXTENTS}"
+            )));
+        }
+        let mut list = Vec::with_capacity(usize::from(extents));
         for _ in 0..extents {
             r.sized(index_size)?;
             let offset = base.saturating_add(r.sized(off_size)?);
@@ -414,5 +445,80 @@ impl<'a> Reader<'a> {
                 "AVIF: iloc field size {n} is not 0, 4 or 8"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::primary_grid;
+
+    fn refusal(file: &[u8]) -> super::EngineError {
+        match primary_grid(file) {
+            Err(e) => e,
+            Ok(_) => panic!("the file must be refused"),
+        }
+    }
+
+    fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = u32::try_from(body.len() + 8)
+            .unwrap()
+            .to_be_bytes()
+            .to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// A file whose primary item is a grid located by `iloc` (version 1) with the given field
+    /// sizes and extents, each extent already encoded.
+    fn file(sizes: u16, extents: &[Vec<u8>]) -> Vec<u8> {
+        let pitm = bx(b"pitm", &[0, 0, 0, 0, 0, 1]);
+        let infe = bx(b"infe", &[2, 0, 0, 0, 0, 1, 0, 0, b'g', b'r', b'i', b'd']);
+        let mut iinf_body = vec![0, 0, 0, 0, 0, 1];
+        iinf_body.extend(infe);
+        let iinf = bx(b"iinf", &iinf_body);
+        let mut iloc_body = vec![1, 0, 0, 0];
+        iloc_body.extend(sizes.to_be_bytes());
+        iloc_body.extend([0, 1, 0, 1, 0, 0, 0, 0]); // one item: id 1, method 0, data ref 0
+        iloc_body.extend(u16::try_from(extents.len()).unwrap().to_be_bytes());
+        for e in extents {
+            iloc_body.extend(e);
+        }
+        let iloc = bx(b"iloc", &iloc_body);
+        let mut meta_body = vec![0, 0, 0, 0];
+        for b in [pitm, iinf, iloc] {
+            meta_body.extend(b);
+        }
+        let mut out = bx(b"ftyp", b"avifmif1");
+        out.extend(bx(b"meta", &meta_body));
+        out.extend(bx(b"mdat", &[0u8; 64]));
+        out
+    }
+
+    #[test]
+    fn zero_length_extents_cannot_copy_the_file_over_and_over() {
+        // Fields of size 0: every extent costs no bytes and means "the whole file".
+        let bomb = file(0, &vec![Vec::new(); 60_000]);
+        let err = refusal(&bomb).to_string();
+        assert!(err.contains("60000 extents; the limit is 1024"), "{err}");
+        let few = file(0, &vec![Vec::new(); 3]);
+        let err = refusal(&few).to_string();
+        assert!(err.contains("to-the-end extent among 3"), "{err}");
+    }
+
+    #[test]
+    fn overlapping_and_outside_extents_are_refused() {
+        let extent = |offset: u32, length: u32| {
+            let mut e = offset.to_be_bytes().to_vec();
+            e.extend(length.to_be_bytes());
+            e
+        };
+        let overlapping = file(0x4400, &[extent(20, 30), extent(30, 30)]);
+        let err = refusal(&overlapping).to_string();
+        assert!(err.contains("overlapping extents"), "{err}");
+        let outside = file(0x4400, &[extent(20, 1 << 30)]);
+        let err = refusal(&outside).to_string();
+        assert!(err.contains("past the file end"), "{err}");
     }
 }
