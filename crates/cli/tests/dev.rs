@@ -69,3 +69,110 @@ fn imgfront_dev_serves_the_gallery_and_images() {
     assert_eq!(&image.1[8..12], b"WEBP");
     let _ = std::fs::remove_dir_all(&derivatives);
 }
+
+/// `imgfront dev` started under `sh -c 'ulimit -n FDS; exec …'`, serving a copy of the demo
+/// originals; returns the child and its address.
+fn start_dev(fds: u32, originals: &std::path::Path) -> (std::process::Child, String) {
+    let derivatives = originals.with_extension("derivatives");
+    let mut child = Command::new("sh")
+        .current_dir(repo_root())
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n {fds}; exec \"$0\" dev --port 0 --no-precompute --originals \"$1\" --derivatives \"$2\""
+        ))
+        .arg(env!("CARGO_BIN_EXE_imgfront"))
+        .arg(originals)
+        .arg(&derivatives)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start imgfront dev");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("banner");
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    (child, addr)
+}
+
+fn status(head: &str) -> u16 {
+    head.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_dev_server_survives_descriptor_floods_slow_clients_and_hostile_paths() {
+    let originals = std::env::temp_dir().join(format!("imgfront-cli-flood-{}", std::process::id()));
+    let tenant = originals.join("demo");
+    std::fs::create_dir_all(&tenant).expect("originals");
+    std::fs::create_dir_all(originals.join("acme")).expect("acme");
+    std::fs::copy(
+        repo_root().join("demo/originals/demo/harbour.jpg"),
+        tenant.join("harbour.jpg"),
+    )
+    .expect("copy");
+    std::fs::write(originals.join("acme/secret.jpg"), b"acme's").expect("secret");
+    std::os::unix::fs::symlink(originals.join("acme/secret.jpg"), tenant.join("stolen.jpg"))
+        .expect("symlink");
+    // 64 descriptors: a few dozen idle connections exhaust them.
+    let (mut child, addr) = start_dev(64, &originals);
+
+    // A descriptor flood: idle connections until accept() fails for lack of descriptors.
+    let idle: Vec<TcpStream> = (0..120)
+        .filter_map(|_| TcpStream::connect(&addr).ok())
+        .collect();
+    println!(
+        "{} idle connections opened against a 64-descriptor server",
+        idle.len()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(idle);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (head, _) = get(&addr, "/demo/harbour.jpg?w=160", "image/webp");
+    assert_eq!(
+        status(&head),
+        200,
+        "the server must outlive the flood: {head}"
+    );
+
+    // A slow client that never finishes its headers is cut off by the header timeout, and
+    // meanwhile others are served.
+    let mut slow = TcpStream::connect(&addr).expect("slow client");
+    write!(slow, "GET /demo/harbour.jpg HTTP/1.1\r\nHost: x\r\n").expect("partial headers");
+    let (head, _) = get(&addr, "/demo/harbour.jpg?w=160", "image/webp");
+    assert_eq!(status(&head), 200, "{head}");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(25),
+        "the slow connection must be closed by the server, not by our own read timeout ({waited:?})"
+    );
+
+    // Filesystem errors are the key's fault: 404 and 400, never 500.
+    let (head, _) = get(&addr, "/demo/harbour.jpg/w_320", "image/webp");
+    assert_eq!(status(&head), 404, "a path through a file: {head}");
+    let long = "a".repeat(300);
+    let (head, body) = get(&addr, &format!("/demo/{long}.jpg"), "image/webp");
+    assert_eq!(status(&head), 400, "a 300-character name: {head}");
+    assert!(String::from_utf8_lossy(&body).contains("longer than the file system allows"));
+    // A link out of the tenant's folder is refused.
+    let (head, body) = get(&addr, "/demo/stolen.jpg", "image/webp");
+    assert_eq!(status(&head), 400, "{head}");
+    assert!(String::from_utf8_lossy(&body).contains("links outside the demo/ folder"));
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&originals);
+    let _ = std::fs::remove_dir_all(originals.with_extension("derivatives"));
+}

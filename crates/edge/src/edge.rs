@@ -42,6 +42,11 @@ impl Response {
             body,
         }
     }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
 }
 
 /// What the origin group answered, as the edge caches it.
@@ -93,7 +98,18 @@ pub struct Edge<S> {
     derivatives: S,
     stats: Stats,
     max_derivative_bytes: u64,
+    /// The transform pool: renders at once, and renders waiting for a slot.
+    render_slots: tokio::sync::Semaphore,
+    render_waiting: AtomicU64,
 }
+
+/// Renders at once in the local edge: one per core, as a Lambda runs one per instance.
+fn render_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// Renders that may wait for a slot; beyond this the edge answers 503 with `Retry-After`.
+pub const RENDER_QUEUE: u64 = 32;
 
 /// One viewer request.
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +167,8 @@ impl<S: ObjectStore> Edge<S> {
             derivatives,
             stats: Stats::default(),
             max_derivative_bytes,
+            render_slots: tokio::sync::Semaphore::new(render_concurrency()),
+            render_waiting: AtomicU64::new(0),
         }
     }
 
@@ -326,6 +344,28 @@ impl<S: ObjectStore> Edge<S> {
                 body: object.bytes,
             };
         }
+        // A bounded pool: a flood of distinct cold variants waits in a short queue, and beyond
+        // it is told to come back, instead of rendering everything at once.
+        let waiting = self.render_waiting.fetch_add(1, Ordering::SeqCst);
+        if waiting >= RENDER_QUEUE && self.render_slots.available_permits() == 0 {
+            self.render_waiting.fetch_sub(1, Ordering::SeqCst);
+            return Response::json(
+                503,
+                "no-store",
+                &serde_json::json!({"error": "busy",
+                    "message": format!("{RENDER_QUEUE} renders are already waiting; retry in a second")}),
+            )
+            .with_header("retry-after", "1");
+        }
+        let permit = self.render_slots.acquire().await;
+        self.render_waiting.fetch_sub(1, Ordering::SeqCst);
+        let Ok(_permit) = permit else {
+            return Response::json(
+                503,
+                "no-store",
+                &serde_json::json!({"error": "busy", "message": "the transform pool is closed"}),
+            );
+        };
         self.stats.transforms.fetch_add(1, Ordering::Relaxed);
         let (reply, _record) = self
             .origin

@@ -190,6 +190,50 @@ async fn concurrent_cold_requests_cause_exactly_one_transform() {
     assert_eq!(stats.coalesced + 1 + stats.hits, N as u64, "{stats:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_distinct_cold_variants_queues_then_gets_503_with_retry_after() {
+    let (addr, dev) = common::start(common::scratch("pool")).await;
+    // Far more distinct variants at once than the pool (one per core) plus its queue.
+    let n = 2 * imgfront_edge::edge::RENDER_QUEUE as usize + 40;
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(addr).await.unwrap();
+            // Distinct canonical paths: every width breakpoint from 320 up, at every quality.
+            let widths = [320, 400, 480, 560, 640, 720, 800, 960, 1080, 1200, 1280];
+            let qualities = [20, 30, 40, 50, 60, 65, 70, 75, 80, 85, 90, 95, 100];
+            let url = format!(
+                "/demo/harbour.jpg?w={}&q={}&fmt=webp",
+                widths[i % widths.len()],
+                qualities[i / widths.len()]
+            );
+            c.get(&url, CHROME_ACCEPT).await.unwrap()
+        }));
+    }
+    let (mut ok, mut busy) = (0, 0);
+    for t in tasks {
+        let r = t.await.unwrap();
+        match r.status {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(r.header("retry-after"), Some("1"));
+                assert!(String::from_utf8_lossy(&r.body).contains("renders are already waiting"));
+                busy += 1;
+            }
+            other => panic!("status {other}: {}", String::from_utf8_lossy(&r.body)),
+        }
+    }
+    println!("{n} distinct cold variants at once: {ok} rendered, {busy} told to retry");
+    assert!(busy > 0, "the queue must have overflowed");
+    assert!(
+        ok > imgfront_edge::edge::RENDER_QUEUE as usize / 2,
+        "{ok} rendered"
+    );
+    // Nothing told to retry was cached: the same URL renders once the flood is over.
+    let stats = dev.edge.stats();
+    assert_eq!(stats.transforms, ok as u64, "{stats:?}");
+}
+
 #[tokio::test]
 async fn s3_mode_precomputes_new_originals_with_the_lambda_code() {
     let moto = Moto::shared();

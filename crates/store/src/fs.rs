@@ -41,6 +41,25 @@ impl FsStore {
         Ok(self.root.join(rel))
     }
 
+    /// Refuses a key whose file, once links are followed, lies outside the folder of the key's
+    /// first segment (the tenant): a link in one tenant's originals must not serve another's.
+    async fn inside_first_folder(&self, key: &str, path: &Path) -> Result<(), StoreError> {
+        let first = key.split('/').next().unwrap_or("");
+        let (Ok(real), Ok(folder)) = (
+            tokio::fs::canonicalize(path).await,
+            tokio::fs::canonicalize(self.root.join(first)).await,
+        ) else {
+            return Err(StoreError::NotFound(key.to_string()));
+        };
+        if real.starts_with(&folder) {
+            Ok(())
+        } else {
+            Err(StoreError::BadKey(format!(
+                "{key} links outside the {first}/ folder"
+            )))
+        }
+    }
+
     fn meta_path(&self, key: &str) -> PathBuf {
         self.root.join(META_DIR).join(format!("{key}.json"))
     }
@@ -64,11 +83,19 @@ fn sidecar_metadata(side: &serde_json::Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// Errors a key can cause are the key's fault (404 or 400), never a storage failure: a key
+/// through a file (`a.jpg/w_320`: not a directory) names nothing, and a name over the file
+/// system's limit is a bad key.
 fn io_err(key: &str, e: std::io::Error) -> StoreError {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        StoreError::NotFound(key.to_string())
-    } else {
-        StoreError::backend(key, e)
+    match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
+            StoreError::NotFound(key.to_string())
+        }
+        std::io::ErrorKind::InvalidFilename => StoreError::BadKey(format!(
+            "{}… (a path segment is longer than the file system allows)",
+            key.chars().take(60).collect::<String>()
+        )),
+        _ => StoreError::backend(key, e),
     }
 }
 
@@ -78,6 +105,7 @@ impl ObjectStore for FsStore {
         let meta = tokio::fs::metadata(&path)
             .await
             .map_err(|e| io_err(key, e))?;
+        self.inside_first_folder(key, &path).await?;
         if !meta.is_file() {
             return Err(StoreError::NotFound(key.to_string()));
         }

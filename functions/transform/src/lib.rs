@@ -142,7 +142,7 @@ impl<S: ObjectStore> Origin<S> {
                 StoreError::BadKey(k) => Failure {
                     status: 400,
                     kind: "bad_path",
-                    message: format!("{k:?} is not a valid object key"),
+                    message: format!("the original's key is refused: {k}"),
                 },
                 StoreError::Backend { .. } => Failure {
                     status: 500,
