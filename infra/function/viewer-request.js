@@ -270,6 +270,7 @@ function verify(parsed, p, secrets, now) {
   if (!secrets || !secrets.length) fail('no_signing_key', 'tenant ' + parsed.tenant + ' is private and has no signing key');
   if (!('sig' in p)) fail('signature_missing', 'this tenant requires a signature (sig)');
   if ('exp' in p && Number(p.exp) <= now) fail('signature_expired', 'signature has expired');
+  if ('exp' in p && Number(p.exp) > now + 31536000) fail('signature_expiry_too_far', 'exp is more than a year ahead');
   const names = Object.keys(p).filter((n) => n !== 'sig').sort();
   const signing = '/' + parsed.key + '?' + names.map((n) => n + '=' + p[n]).join('&');
   let ok = false;

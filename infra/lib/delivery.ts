@@ -80,7 +80,13 @@ export class Delivery extends Construct {
     });
 
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
-      comment: 'imgfront: CORS and security headers',
+      comment: 'imgfront: CORS, security headers and Vary',
+      // One viewer URL answers by Accept (fmt=auto). CloudFront keys on the canonical path the
+      // function resolved, but browsers and shared caches after it key on the URL, so every
+      // response says it varies by Accept (cheaper than a viewer-response function per request).
+      customHeadersBehavior: {
+        customHeaders: [{ header: 'Vary', value: 'Accept', override: true }],
+      },
       corsBehavior: {
         accessControlAllowOrigins: config.deploy.cors_allowed_origins,
         accessControlAllowMethods: ['GET', 'HEAD'],

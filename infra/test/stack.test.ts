@@ -115,6 +115,10 @@ describe('delivery', () => {
     expect(headers.CorsConfig.AccessControlAllowOrigins.Items).toEqual(us.config.deploy.cors_allowed_origins);
     expect(headers.SecurityHeadersConfig.StrictTransportSecurity.Override).toBe(true);
     expect(headers.SecurityHeadersConfig.ContentTypeOptions.Override).toBe(true);
+    // fmt=auto answers one URL by Accept, so every response tells downstream caches so.
+    expect(headers.CustomHeadersConfig.Items).toEqual([{ Header: 'Vary', Value: 'Accept', Override: true }]);
+    // The policy is on every behavior.
+    for (const b of [dc.DefaultCacheBehavior, ...(dc.CacheBehaviors ?? [])]) expect(b.ResponseHeadersPolicyId).toBeDefined();
   });
 
   it('guards private tenants with trusted key groups (two keys for rotation) when keys are configured', () => {

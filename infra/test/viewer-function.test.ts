@@ -116,6 +116,8 @@ for (const engine of ENGINES) {
         const expired = sign('old-key', '/acme/shoe.jpg?exp=1000&w=300');
         const future = Math.floor(Date.now() / 1000) + 3600;
         const fresh = sign('new-key', `/acme/shoe.jpg?exp=${future}&w=300`);
+        const tooFar = Math.floor(Date.now() / 1000) + 366 * 86400;
+        const farSig = sign('new-key', `/acme/shoe.jpg?exp=${tooFar}&w=300`);
         await check([
           [event('/acme/shoe.jpg', 'w=300'), '403 signature_missing'],
           [event('/acme/shoe.jpg', `w=300&sig=${sign('stranger', '/acme/shoe.jpg?w=300')}`), '403 signature_mismatch'],
@@ -124,6 +126,8 @@ for (const engine of ENGINES) {
           [event('/acme/other.jpg', `w=300&sig=${good}`), '403 signature_mismatch'],
           [event('/acme/shoe.jpg', `w=300&exp=1000&sig=${expired}`), '403 signature_expired'],
           [event('/acme/shoe.jpg', `w=300&exp=${future}&sig=${fresh}`), '/acme/shoe.jpg/w_320'],
+          // A signed URL may live at most a year.
+          [event('/acme/shoe.jpg', `w=300&exp=${tooFar}&sig=${farSig}`), '403 signature_expiry_too_far'],
           // A public tenant's path signed with acme's key still needs no signature and ignores it.
           [event('/demo/shoe.jpg', `w=300&sig=${good}`), '/demo/shoe.jpg/w_320'],
           // The redirect comes before the signature, and keeps it for the canonical request.

@@ -210,7 +210,8 @@ impl<S: ObjectStore> Edge<S> {
                 405,
                 "no-store",
                 &serde_json::json!({"error": "method_not_allowed",
-                    "message": format!("method {} is not allowed; use GET or HEAD", req.method)}),
+                    "message": format!("method {} is not allowed; use GET or HEAD",
+                        req.method.chars().take(20).flat_map(char::escape_default).collect::<String>())}),
             );
             r.headers.push(("allow".into(), "GET, HEAD".into()));
             return r;
@@ -260,6 +261,9 @@ impl<S: ObjectStore> Edge<S> {
         response
             .headers
             .push(("x-canonical-path".into(), cache_key.clone()));
+        // The same viewer URL answers differently by Accept (fmt=auto), so every cache after
+        // the edge must key on it too; production's response headers policy adds the same.
+        response.headers.push(("vary".into(), "Accept".into()));
         if cache_state == "Hit" {
             response
                 .headers

@@ -83,7 +83,10 @@ impl Viewer {
             return Err(Refusal {
                 status: 403,
                 kind: "referer_not_allowed",
-                message: format!("tenant {tenant_id} does not allow embedding from {referer}"),
+                message: format!(
+                    "tenant {tenant_id} does not allow embedding from {}",
+                    referer_host(referer).chars().take(60).collect::<String>()
+                ),
                 location: None,
             });
         }
@@ -106,6 +109,7 @@ impl Viewer {
                 kind: match e {
                     SignatureError::Missing => "signature_missing",
                     SignatureError::Expired => "signature_expired",
+                    SignatureError::TooFarAhead => "signature_expiry_too_far",
                     SignatureError::Mismatch => "signature_mismatch",
                 },
                 message: e.to_string(),

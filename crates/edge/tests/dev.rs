@@ -57,6 +57,9 @@ async fn misses_transform_store_and_then_hit() {
         .unwrap();
     assert_eq!(second.header("x-cache"), Some("Hit"));
     assert_eq!(second.body, first.body);
+    // fmt=auto: the bytes depend on Accept, and both answers say so to downstream caches.
+    assert_eq!(first.header("vary"), Some("Accept"));
+    assert_eq!(second.header("vary"), Some("Accept"));
     assert!(second.header("age").is_some());
 
     // Another browser negotiates another object.

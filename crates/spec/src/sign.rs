@@ -22,9 +22,17 @@ pub enum SignatureError {
     Missing,
     #[error("signature has expired")]
     Expired,
+    #[error(
+        "exp is more than a year ahead; signed URLs may live at most {MAX_LIFETIME_SECS} seconds"
+    )]
+    TooFarAhead,
     #[error("signature does not match")]
     Mismatch,
 }
+
+/// The longest a signed URL may stay valid: one year. An `exp` further ahead is refused, so a
+/// leaked URL cannot outlive a key rotation cycle by decades.
+pub const MAX_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 
 /// The signature of `signing_string` with `secret`.
 pub fn sign(secret: &[u8], signing_string: &str) -> String {
@@ -46,6 +54,12 @@ pub fn verify(request: &ViewerRequest, secrets: &[&[u8]], now: u64) -> Result<()
         .ok_or(SignatureError::Missing)?;
     if request.expires.is_some_and(|exp| exp <= now) {
         return Err(SignatureError::Expired);
+    }
+    if request
+        .expires
+        .is_some_and(|exp| exp > now.saturating_add(MAX_LIFETIME_SECS))
+    {
+        return Err(SignatureError::TooFarAhead);
     }
     let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else {
         return Err(SignatureError::Mismatch);

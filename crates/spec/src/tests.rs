@@ -124,11 +124,11 @@ fn signatures_bind_path_params_and_tenant() {
     );
     let sig = sign(secret, &unsigned.signing_string);
     let signed = req(&format!("w=160&exp=2000000000&sig={sig}&utm_source=x"));
-    assert_eq!(verify(&signed, &[secret], 1_900_000_000), Ok(()));
+    assert_eq!(verify(&signed, &[secret], 1_990_000_000), Ok(()));
     // Rotation: the second active key also verifies.
-    assert_eq!(verify(&signed, &[b"old", secret], 1_900_000_000), Ok(()));
+    assert_eq!(verify(&signed, &[b"old", secret], 1_990_000_000), Ok(()));
     assert_eq!(
-        verify(&signed, &[b"other"], 1_900_000_000),
+        verify(&signed, &[b"other"], 1_990_000_000),
         Err(SignatureError::Mismatch)
     );
     assert_eq!(
@@ -136,10 +136,14 @@ fn signatures_bind_path_params_and_tenant() {
         Err(SignatureError::Expired)
     );
     let reused = req(&format!("w=320&exp=2000000000&sig={sig}"));
-    assert_eq!(verify(&reused, &[secret], 0), Err(SignatureError::Mismatch));
+    let now = 1_990_000_000;
+    assert_eq!(
+        verify(&reused, &[secret], now),
+        Err(SignatureError::Mismatch)
+    );
     let truncated = req(&format!("w=160&exp=2000000000&sig={}", &sig[..20]));
     assert_eq!(
-        verify(&truncated, &[secret], 0),
+        verify(&truncated, &[secret], now),
         Err(SignatureError::Mismatch)
     );
     let other_tenant = Spec::from_viewer(
@@ -150,12 +154,29 @@ fn signatures_bind_path_params_and_tenant() {
     )
     .unwrap();
     assert_eq!(
-        verify(&other_tenant, &[secret], 0),
+        verify(&other_tenant, &[secret], now),
         Err(SignatureError::Mismatch)
     );
     assert_eq!(
-        verify(&req("w=160"), &[secret], 0),
+        verify(&req("w=160"), &[secret], now),
         Err(SignatureError::Missing)
+    );
+    // An exp more than a year ahead is refused even with a good signature.
+    assert_eq!(
+        verify(
+            &signed,
+            &[secret],
+            2_000_000_000 - crate::sign::MAX_LIFETIME_SECS - 1
+        ),
+        Err(SignatureError::TooFarAhead)
+    );
+    assert_eq!(
+        verify(
+            &signed,
+            &[secret],
+            2_000_000_000 - crate::sign::MAX_LIFETIME_SECS
+        ),
+        Ok(())
     );
 }
 
