@@ -16,13 +16,15 @@ const kvs = cf.kvs();
 const NAMES = ['w', 'h', 'dpr', 'fit', 'pos', 'fmt', 'q', 'blur', 'sharpen', 'rot', 'flip', 'bg', 'sig', 'exp'];
 const FITS = ['cover', 'contain', 'fill', 'inside', 'outside'];
 const POS_NAMES = ['center', 'top', 'bottom', 'left', 'right', 'top-left', 'top-right', 'bottom-left', 'bottom-right', 'entropy', 'attention'];
-const POS_ALIAS = {
-  centre: 'center', north: 'top', south: 'bottom', west: 'left', east: 'right', 'left-top': 'top-left',
-  northwest: 'top-left', 'right-top': 'top-right', northeast: 'top-right', 'left-bottom': 'bottom-left',
-  southwest: 'bottom-left', 'right-bottom': 'bottom-right', southeast: 'bottom-right'
-};
+// Aliases, each followed by the index of the POS_NAMES entry it stands for.
+const POS_ALIAS = Object.create(null);
+'centre0north1south2west3east4left-top5northwest5right-top6northeast6left-bottom7southwest7right-bottom8southeast8'
+  .replace(/([a-z-]+)(\d)/g, (m, alias, i) => { POS_ALIAS[alias] = POS_NAMES[i]; return ''; });
 const FORMATS = { jpeg: 'jpeg', jpg: 'jpeg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' };
 const FLIPS = { h: [0, true], v: [2, true], hv: [2, false], vh: [2, false], both: [2, false] };
+
+const BAD = 'bad_value';
+const RANGE = 'out_of_range';
 
 // Own properties only: request data such as 'constructor' or '__proto__' must never find
 // Object.prototype's members.
@@ -107,7 +109,7 @@ function parseParams(query) {
     if (value === null) fail('bad_encoding', "value of '" + name + "' is not valid percent-encoded UTF-8");
     if (name in p) fail('repeated_param', "parameter '" + name + "' is given more than once");
     if (bytes(value) > C.maxValue) fail('too_long', "value of '" + name + "' is too long");
-    if (value === '') fail('bad_value', "parameter '" + name + "' needs a value");
+    if (value === '') fail(BAD, "parameter '" + name + "' needs a value");
     p[name] = value;
   }
   return p;
@@ -120,22 +122,24 @@ function snap(grid, v) {
   for (let i = 0; i < grid.length; i++) if (grid[i] >= v) return grid[i];
   return grid[grid.length - 1];
 }
-const range = (n, v, r) => fail('out_of_range', n + '=' + v.slice(0, 40) + ' is outside the range ' + r);
+const range = (n, v, r) => fail(RANGE, n + '=' + v.slice(0, 40) + ' is outside the range ' + r);
 
 function dimension(n, v, max) {
   const x = uint(v);
-  if (x === null) fail('bad_value', n + ' must be a whole number of pixels');
-  if (x === 0) fail('out_of_range', n + '=0 is below the minimum 1');
-  if (x > max) fail('out_of_range', n + '=' + v.slice(0, 40) + ' exceeds the maximum ' + max);
+  if (x === null) fail(BAD, n + ' must be a whole number of pixels');
+  if (x === 0) fail(RANGE, n + '=0 is below the minimum 1');
+  if (x > max) fail(RANGE, n + '=' + v.slice(0, 40) + ' exceeds the maximum ' + max);
   return x;
 }
 
-function sigma(n, v, maxTenths) {
+// A sigma in tenths, formatted; unsigned URLs snap up to the configured steps.
+function sigma(n, v, maxTenths, steps) {
   const m = milli(v);
-  if (m === null) fail('bad_value', n + ' must be a decimal number such as 2 or 0.5');
+  if (m === null) fail(BAD, n + ' must be a decimal number such as 2 or 0.5');
   if (m === 0) return null;
-  const t = Math.floor((m + 50) / 100);
+  let t = Math.floor((m + 50) / 100);
   if (t < 3 || t > maxTenths) range(n, v, '0.3-' + maxTenths / 10 + ' (or 0 for none)');
+  if (steps) t = snap(steps, t);
   return t % 10 ? Math.floor(t / 10) + '.' + (t % 10) : String(t / 10);
 }
 
@@ -151,7 +155,7 @@ function negotiate(accept) {
 function hex(v) {
   const h = lower(v).replace(/^#/, '');
   if (!/^[0-9a-f]+$/.test(h) || [3, 4, 6, 8].indexOf(h.length) < 0) {
-    fail('bad_value', 'bg must be a hex colour (rgb, rgba, rrggbb or rrggbbaa)');
+    fail(BAD, 'bg must be a hex colour (rgb, rgba, rrggbb or rrggbbaa)');
   }
   let full = h.length <= 4 ? h.replace(/(.)/g, '$1$1') : h;
   if (full.length === 8 && full.slice(6) === 'ff') full = full.slice(0, 6);
@@ -159,83 +163,89 @@ function hex(v) {
 }
 
 // Validates and normalises every operation, in Rust's order; returns the canonical ops segment.
-function ops(p, accept) {
-  const w = 'w' in p ? dimension('w', p.w, C.maxW) : null;
-  const h = 'h' in p ? dimension('h', p.h, C.maxH) : null;
+// `unsigned` (a public tenant) limits bg to the palette and snaps blur and sharpen to steps, so
+// no unsigned URL can mint unbounded cache keys.
+function ops(p, accept, unsigned) {
+  let w = 'w' in p ? dimension('w', p.w, C.maxW) : null;
+  let h = 'h' in p ? dimension('h', p.h, C.maxH) : null;
   let dpr = 1000;
   if ('dpr' in p) {
     dpr = milli(p.dpr);
-    if (dpr === null) fail('bad_value', 'dpr must be a decimal number such as 2 or 1.5');
+    if (dpr === null) fail(BAD, 'dpr must be a decimal number such as 2 or 1.5');
     if (dpr < 1000 || dpr > 4000) range('dpr', p.dpr, '1-4');
   }
   const device = (css, max, grid) => snap(grid, Math.min(Math.ceil((css * dpr) / 1000), max));
-  const o = {
-    w: w === null ? null : device(w, C.maxW, C.bw),
-    h: h === null ? null : device(h, C.maxH, C.bh),
-    fit: 'cover', pos: 'center', fmt: null, q: null, turns: 0, mirror: false, bg: null
-  };
+  if (w !== null) w = device(w, C.maxW, C.bw);
+  if (h !== null) h = device(h, C.maxH, C.bh);
+  let fit = 'cover';
+  let pos = 'center';
+  let fmt = null;
+  let q = null;
+  let mirror = false;
+  let bg = null;
   if ('fit' in p) {
-    o.fit = lower(p.fit);
-    if (FITS.indexOf(o.fit) < 0) fail('bad_value', 'unknown fit; expected ' + FITS.join('|'));
+    fit = lower(p.fit);
+    if (FITS.indexOf(fit) < 0) fail(BAD, 'unknown fit; expected ' + FITS.join('|'));
   }
   if ('pos' in p) {
     const v = lower(p.pos);
-    o.pos = get(POS_ALIAS, v) || (POS_NAMES.indexOf(v) >= 0 ? v : null);
-    if (!o.pos) fail('bad_value', 'unknown pos; expected ' + POS_NAMES.join('|'));
+    pos = get(POS_ALIAS, v) || (POS_NAMES.indexOf(v) >= 0 ? v : null);
+    if (!pos) fail(BAD, 'unknown pos; expected ' + POS_NAMES.join('|'));
   }
   if ('fmt' in p) {
     const f = lower(p.fmt);
-    o.fmt = f === 'auto' ? negotiate(accept) : get(FORMATS, f);
-    if (!o.fmt) fail('bad_value', 'unknown fmt; expected auto|jpeg|png|webp|avif|gif');
+    fmt = f === 'auto' ? negotiate(accept) : get(FORMATS, f);
+    if (!fmt) fail(BAD, 'unknown fmt; expected auto|jpeg|png|webp|avif|gif');
   }
   if ('q' in p) {
-    const q = uint(p.q);
-    if (q === null) fail('bad_value', 'q must be a whole number');
+    q = uint(p.q);
+    if (q === null) fail(BAD, 'q must be a whole number');
     if (q < 1 || q > 100) range('q', p.q, '1-100');
-    o.q = snap(C.qAllowed, q);
+    q = snap(C.qAllowed, q);
   }
-  const blur = 'blur' in p ? sigma('blur', p.blur, 1000) : null;
-  const sharpen = 'sharpen' in p ? sigma('sharpen', p.sharpen, 100) : null;
-  let rot = 0;
+  const blur = 'blur' in p ? sigma('blur', p.blur, 1000, unsigned && C.bs) : null;
+  const sharpen = 'sharpen' in p ? sigma('sharpen', p.sharpen, 100, unsigned && C.ss) : null;
+  let turns = 0;
   if ('rot' in p) {
     const neg = p.rot[0] === '-';
     const n = uint(neg ? p.rot.slice(1) : p.rot);
-    if (n === null || n % 90 || n > 360) fail('bad_value', 'rot must be a multiple of 90 between -360 and 360');
-    const t = (n / 90) % 4;
-    rot = neg ? (4 - t) % 4 : t;
+    if (n === null || n % 90 || n > 360) fail(BAD, 'rot must be a multiple of 90 between -360 and 360');
+    turns = neg ? (4 - ((n / 90) % 4)) % 4 : (n / 90) % 4;
   }
-  o.turns = rot;
   if ('flip' in p) {
     const f = get(FLIPS, lower(p.flip));
-    if (!f) fail('bad_value', 'unknown flip; expected h|v|hv');
+    if (!f) fail(BAD, 'unknown flip; expected h|v|hv');
     // flip first, then rot (mirroring then rotating; see Orientation::then in Rust).
-    o.turns = (f[0] + rot) % 4;
-    o.mirror = f[1];
+    turns = (f[0] + turns) % 4;
+    mirror = f[1];
   }
-  if ('bg' in p) o.bg = hex(p.bg);
-  if ('exp' in p && uint(p.exp) === null) fail('bad_value', 'exp must be a Unix time in whole seconds');
+  if ('bg' in p) {
+    bg = hex(p.bg);
+    if (unsigned && C.pal.indexOf(bg) < 0) {
+      fail(RANGE, 'bg ' + bg + ' is not in the palette unsigned URLs may use: ' + C.pal.join('|'));
+    }
+  }
+  if ('exp' in p && uint(p.exp) === null) fail(BAD, 'exp must be a Unix time in whole seconds');
 
   // Normalise: drop whatever cannot change the bytes.
-  if (o.fmt && (['jpeg', 'webp', 'avif'].indexOf(o.fmt) < 0 || o.q === C.qDefault[o.fmt])) o.q = null;
-  const boxed = o.w !== null && o.h !== null;
-  if (!boxed) o.fit = 'cover';
-  if (!(boxed && o.fit === 'cover')) o.pos = 'center';
-  const pads = boxed && o.fit === 'contain';
-  const flattens = !o.fmt || o.fmt === 'jpeg';
-  if (o.bg === 'ffffff' || !(pads || flattens)) o.bg = null;
+  if (fmt && (['jpeg', 'webp', 'avif'].indexOf(fmt) < 0 || q === C.qDefault[fmt])) q = null;
+  const boxed = w !== null && h !== null;
+  if (!boxed) fit = 'cover';
+  if (!(boxed && fit === 'cover')) pos = 'center';
+  if (bg === 'ffffff' || !((boxed && fit === 'contain') || !fmt || fmt === 'jpeg')) bg = null;
 
   const parts = [];
-  if (o.bg) parts.push('bg_' + o.bg);
+  if (bg) parts.push('bg_' + bg);
   if (blur) parts.push('blur_' + blur);
-  if (o.fit !== 'cover') parts.push('fit_' + o.fit);
-  if (o.mirror) parts.push('flip_h');
-  if (o.fmt) parts.push('fmt_' + o.fmt);
-  if (o.h !== null) parts.push('h_' + o.h);
-  if (o.pos !== 'center') parts.push('pos_' + o.pos);
-  if (o.q !== null) parts.push('q_' + o.q);
-  if (o.turns) parts.push('rot_' + o.turns * 90);
+  if (fit !== 'cover') parts.push('fit_' + fit);
+  if (mirror) parts.push('flip_h');
+  if (fmt) parts.push('fmt_' + fmt);
+  if (h !== null) parts.push('h_' + h);
+  if (pos !== 'center') parts.push('pos_' + pos);
+  if (q !== null) parts.push('q_' + q);
+  if (turns) parts.push('rot_' + turns * 90);
   if (sharpen) parts.push('sharpen_' + sharpen);
-  if (o.w !== null) parts.push('w_' + o.w);
+  if (w !== null) parts.push('w_' + w);
   return parts.length ? parts.join(',') : '_';
 }
 
@@ -330,7 +340,7 @@ async function handler(event) {
     }
     const p = parseParams(query);
     const h = req.headers;
-    const segment = ops(p, h.accept ? h.accept.value : null);
+    const segment = ops(p, h.accept ? h.accept.value : null, !tenant.p);
     if (h.referer && !refererAllowed(tenant.r, h.referer.value)) {
       fail('referer_not_allowed', 'tenant ' + parsed.tenant + ' does not allow embedding from this site');
     }

@@ -63,6 +63,8 @@ export interface ImgfrontConfig {
   quality: { allowed: number[]; default: { jpeg: number; webp: number; avif: number } };
   cache: { max_age: number; stale_while_revalidate: number; stale_if_error: number; error_max_age: number };
   presets: { name: string; query: string; formats: string[] }[];
+  /** The values public tenants' (unsigned) URLs may use; see crates/spec/src/keyspace.rs. */
+  unsigned: { bg: string[]; blur: number[]; sharpen: number[]; max_variants_per_original: number };
   tenants: Tenant[];
   deploy: DeployConfig;
 }

@@ -33,6 +33,11 @@ export function functionConfig(config: ImgfrontConfig): Record<string, unknown> 
     maxValue: config.limits.max_value_bytes,
     qAllowed: config.quality.allowed,
     qDefault: config.quality.default,
+    // What unsigned URLs may use: the palette as the function normalises bg (opaque alpha
+    // dropped), and the blur and sharpen steps in tenths.
+    pal: [...new Set(config.unsigned.bg.map((c) => (c.length === 8 && c.endsWith('ff') ? c.slice(0, 6) : c)))],
+    bs: config.unsigned.blur.map((v) => Math.round(v * 10)),
+    ss: config.unsigned.sharpen.map((v) => Math.round(v * 10)),
   };
 }
 

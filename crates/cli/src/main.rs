@@ -44,10 +44,15 @@ enum Command {
     },
     /// Print the canonical path of a viewer URL, e.g. `imgfront canon '/demo/a.jpg?w=300&dpr=2'`.
     Canon {
-        url: String,
+        #[arg(required_unless_present = "key_space")]
+        url: Option<String>,
         /// The Accept header, for fmt=auto.
         #[arg(long)]
         accept: Option<String>,
+        /// Instead of a URL's path: the exact number of distinct canonical paths one original
+        /// can have from unsigned URLs under the configuration, with its factors.
+        #[arg(long)]
+        key_space: bool,
     },
     /// Render the presets of every original under FROM (s3://BUCKET or a folder) into TO,
     /// skipping derivatives that are already current.
@@ -384,7 +389,29 @@ fn run(cli: Cli) -> Result<(), String> {
                 },
             },
         ),
-        Command::Canon { url, accept } => {
+        Command::Canon {
+            key_space: true, ..
+        } => {
+            let k = imgfront_spec::keyspace::unsigned(&config);
+            println!(
+                "{} distinct canonical paths per original from unsigned URLs (bound {}): \
+                 widths {} (+ none), heights {} (+ none), positions {}, qualities {} (+ none), \
+                 backgrounds {} (incl. none), blurs {} and sharpens {} (incl. none), orientations {}",
+                k.total,
+                config.unsigned.max_variants_per_original,
+                k.widths,
+                k.heights,
+                k.positions,
+                k.qualities,
+                k.backgrounds,
+                k.blurs,
+                k.sharpens,
+                k.orientations
+            );
+            Ok(())
+        }
+        Command::Canon { url, accept, .. } => {
+            let url = url.unwrap_or_default();
             let req = Spec::from_viewer_url(&config, &url, accept.as_deref())
                 .map_err(|e| format!("{} ({})", e.message, e.kind.as_str()))?;
             println!("{}", req.spec.canonical_path());

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Format;
+use crate::{Color, Format};
 
 /// The repository's `imgfront.json`, embedded at build time so a binary always has a valid default.
 pub const EMBEDDED_JSON: &str = include_str!("../../../imgfront.json");
@@ -20,6 +20,7 @@ pub struct Config {
     pub cache: CacheConfig,
     pub presets: Vec<Preset>,
     pub tenants: Vec<Tenant>,
+    pub unsigned: Unsigned,
     /// Deployment options (regions, domains, function sizes): read by the CDK app only.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub deploy: serde_json::Value,
@@ -60,6 +61,51 @@ pub struct QualityConfig {
     /// Ascending; a requested quality snaps up to the next one.
     pub allowed: Vec<u8>,
     pub default: DefaultQuality,
+}
+
+/// The values a public tenant's (unsigned) URL may ask for, so that every parameter takes one
+/// of a small finite set and an original has a known, bounded number of canonical paths.
+/// Private tenants' URLs are signed, and may use any value the signer signs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unsigned {
+    /// Background colours (`rrggbb` or `rrggbbaa`); any other `bg` is refused.
+    pub bg: Vec<String>,
+    /// Blur sigmas, ascending; a requested blur snaps up to the next one.
+    pub blur: Vec<f64>,
+    /// Sharpen sigmas, ascending; a requested sharpen snaps up to the next one.
+    pub sharpen: Vec<f64>,
+    /// The most distinct canonical paths one original may have from unsigned URLs
+    /// (`imgfront canon --key-space` prints the exact figure; a test holds it under this).
+    pub max_variants_per_original: u64,
+}
+
+impl Unsigned {
+    /// The palette as colours, white included only once.
+    pub fn palette(&self) -> Vec<Color> {
+        let mut out: Vec<Color> = Vec::new();
+        for c in self.bg.iter().filter_map(|h| Color::from_hex(h)) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Blur steps in tenths.
+    pub fn blur_tenths(&self) -> Vec<u16> {
+        tenths(&self.blur)
+    }
+
+    /// Sharpen steps in tenths.
+    pub fn sharpen_tenths(&self) -> Vec<u16> {
+        tenths(&self.sharpen)
+    }
+}
+
+fn tenths(steps: &[f64]) -> Vec<u16> {
+    // Validated to 0.3-100 in tenths, so the cast is lossless.
+    steps.iter().map(|s| (s * 10.0).round() as u16).collect()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -324,6 +370,30 @@ impl Config {
                 t.id
             ));
         }
+        let u = &self.unsigned;
+        if u.bg.is_empty()
+            || u.bg.iter().any(|h| {
+                !(h.len() == 6 || h.len() == 8)
+                    || Color::from_hex(h).is_none()
+                    || h.bytes().any(|b| b.is_ascii_uppercase())
+            })
+        {
+            return bad(
+                "unsigned.bg must list lowercase rrggbb or rrggbbaa colours, at least one".into(),
+            );
+        }
+        for (name, steps, max) in [("blur", &u.blur, 100.0), ("sharpen", &u.sharpen, 10.0)] {
+            let ok = !steps.is_empty()
+                && steps.windows(2).all(|w| w[0] < w[1])
+                && steps.iter().all(|s| {
+                    (0.3..=max).contains(s) && ((s * 10.0).round() - s * 10.0).abs() < 1e-9
+                });
+            if !ok {
+                return bad(format!(
+                    "unsigned.{name} must be ascending steps of 0.3-{max} in tenths"
+                ));
+            }
+        }
         if self.limits.max_source_pixels == 0 || self.limits.max_source_bytes == 0 {
             return bad("limits.max_source_pixels and max_source_bytes must be positive".into());
         }
@@ -332,7 +402,7 @@ impl Config {
                 return bad(format!("preset '{}' lists no formats", p.name));
             }
             if let Err(e) = crate::params::RawParams::from_query(self, &p.query)
-                .and_then(|r| r.to_ops(self, None))
+                .and_then(|r| r.to_ops(self, None, false))
             {
                 return bad(format!("preset '{}' query '{}': {e}", p.name, p.query));
             }

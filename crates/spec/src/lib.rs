@@ -10,6 +10,7 @@ pub mod accept;
 pub mod config;
 mod error;
 mod key;
+pub mod keyspace;
 mod ops;
 mod params;
 pub mod sign;
@@ -65,7 +66,10 @@ impl Spec {
             return Err(moved);
         }
         let params = RawParams::from_query(config, query)?;
-        let ops = params.to_ops(config, Some(accept))?;
+        let unsigned = config
+            .tenant(key.tenant())
+            .is_some_and(|t| t.access == Access::Public);
+        let ops = params.to_ops(config, Some(accept), unsigned)?;
         let (signature, expires) = params.signature()?;
         let signing_string = params.signing_string(&key);
         Ok(ViewerRequest {
@@ -100,7 +104,7 @@ impl Spec {
     /// Builds the spec of an original plus a query in viewer syntax where `fmt=auto` is not
     /// allowed (presets, the CLI).
     pub fn from_key_and_query(config: &Config, key: Key, query: &str) -> Result<Spec, SpecError> {
-        let ops = RawParams::from_query(config, query)?.to_ops(config, None)?;
+        let ops = RawParams::from_query(config, query)?.to_ops(config, None, false)?;
         Ok(Spec { key, ops })
     }
 
@@ -125,7 +129,7 @@ impl Spec {
                 let (name, value) = op.split_once('_').unwrap_or((op, ""));
                 params.insert(config, name, value.to_owned())?;
             }
-            params.to_ops(config, None)?
+            params.to_ops(config, None, false)?
         };
         let spec = Spec { key, ops };
         let expected = spec.canonical_path();

@@ -137,10 +137,13 @@ impl RawParams {
 
     /// Validates and normalises every operation. `accept` resolves `fmt=auto`; `None` means the
     /// caller does not allow `auto` (canonical paths and presets).
+    /// `unsigned` (a public tenant's request) limits `bg`, `blur` and `sharpen` to the
+    /// configuration's `unsigned` values, so such a URL cannot mint unbounded cache keys.
     pub(crate) fn to_ops(
         &self,
         config: &Config,
         accept: Option<Option<&str>>,
+        unsigned: bool,
     ) -> Result<Ops, SpecError> {
         let limits = &config.limits;
         let width = self
@@ -192,16 +195,29 @@ impl RawParams {
             // In range, so the cast is lossless.
             ops.quality = Some(snap_up(&config.quality.allowed, q as u8));
         }
-        ops.blur = self
-            .get("blur")
-            .map(|v| sigma("blur", v, 1000))
-            .transpose()?
-            .flatten();
-        ops.sharpen = self
-            .get("sharpen")
-            .map(|v| sigma("sharpen", v, 100))
-            .transpose()?
-            .flatten();
+        let steps = |sigma: Option<Sigma>, grid: Vec<u16>| {
+            sigma.map(|s| {
+                if unsigned {
+                    Sigma::from_tenths(snap_up(&grid, s.tenths()))
+                } else {
+                    s
+                }
+            })
+        };
+        ops.blur = steps(
+            self.get("blur")
+                .map(|v| sigma("blur", v, 1000))
+                .transpose()?
+                .flatten(),
+            config.unsigned.blur_tenths(),
+        );
+        ops.sharpen = steps(
+            self.get("sharpen")
+                .map(|v| sigma("sharpen", v, 100))
+                .transpose()?
+                .flatten(),
+            config.unsigned.sharpen_tenths(),
+        );
         let rot = self.get("rot").map(rotation).transpose()?.unwrap_or(0);
         let flip = self
             .get("flip")
@@ -213,7 +229,7 @@ impl RawParams {
             mirror: false,
         });
         if let Some(v) = self.get("bg") {
-            ops.background = Some(Color::from_hex(&v.to_ascii_lowercase()).ok_or_else(|| {
+            let color = Color::from_hex(&v.to_ascii_lowercase()).ok_or_else(|| {
                 SpecError::new(
                     ErrorKind::BadValue,
                     format!(
@@ -221,7 +237,17 @@ impl RawParams {
                         printable(v)
                     ),
                 )
-            })?);
+            })?;
+            if unsigned && !config.unsigned.palette().contains(&color) {
+                return Err(SpecError::new(
+                    ErrorKind::OutOfRange,
+                    format!(
+                        "bg {color} is not in the palette unsigned URLs may use: {}",
+                        config.unsigned.bg.join("|")
+                    ),
+                ));
+            }
+            ops.background = Some(color);
         }
         ops.normalize(config);
         Ok(ops)
