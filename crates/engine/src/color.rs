@@ -1,35 +1,60 @@
 //! Colour management: embedded ICC profiles (RGB, grey, CMYK) converted to sRGB with moxcms.
 
-use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
+use std::sync::Arc;
+
+use moxcms::{ColorProfile, DataColorSpace, Layout, Transform8BitExecutor, TransformOptions};
 
 use crate::error::EngineError;
 use crate::raster::Raster;
 
-/// Converts `raster` from `icc` to sRGB in place. Profiles that are unreadable or not RGB are
-/// ignored (the pixels are then taken as sRGB, as browsers do).
-pub fn to_srgb(raster: &mut Raster, icc: &[u8]) {
-    let Ok(source) = ColorProfile::new_from_slice(icc) else {
-        return;
-    };
-    if source.color_space != DataColorSpace::Rgb || is_srgb(&source) {
-        return;
+/// A conversion from an embedded ICC profile to sRGB, built once and applied to every frame.
+/// Profiles that are unreadable or not RGB give none (the pixels are then taken as sRGB, as
+/// browsers do).
+pub struct SrgbTransform {
+    rgb: Option<Arc<Transform8BitExecutor>>,
+    rgba: Option<Arc<Transform8BitExecutor>>,
+}
+
+impl SrgbTransform {
+    pub fn new(icc: &[u8], alpha: bool) -> Option<SrgbTransform> {
+        let source = ColorProfile::new_from_slice(icc).ok()?;
+        if source.color_space != DataColorSpace::Rgb || is_srgb(&source) {
+            return None;
+        }
+        let make = |layout| {
+            source
+                .create_transform_8bit(
+                    layout,
+                    &ColorProfile::new_srgb(),
+                    layout,
+                    TransformOptions::default(),
+                )
+                .ok()
+        };
+        Some(SrgbTransform {
+            rgb: make(Layout::Rgb),
+            rgba: if alpha { make(Layout::Rgba) } else { None },
+        })
     }
-    let layout = if raster.has_alpha() {
-        Layout::Rgba
-    } else {
-        Layout::Rgb
-    };
-    let Ok(t) = source.create_transform_8bit(
-        layout,
-        &ColorProfile::new_srgb(),
-        layout,
-        TransformOptions::default(),
-    ) else {
-        return;
-    };
-    let mut out = vec![0u8; raster.data.len()];
-    if t.transform(&raster.data, &mut out).is_ok() {
-        raster.data = out;
+
+    pub fn apply(&self, raster: &mut Raster) {
+        let t = if raster.has_alpha() {
+            &self.rgba
+        } else {
+            &self.rgb
+        };
+        let Some(t) = t else { return };
+        let mut out = vec![0u8; raster.data.len()];
+        if t.transform(&raster.data, &mut out).is_ok() {
+            raster.data = out;
+        }
+    }
+}
+
+/// Converts `raster` from `icc` to sRGB in place (see [`SrgbTransform`]).
+pub fn to_srgb(raster: &mut Raster, icc: &[u8]) {
+    if let Some(t) = SrgbTransform::new(icc, raster.has_alpha()) {
+        t.apply(raster);
     }
 }
 

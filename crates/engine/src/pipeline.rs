@@ -309,6 +309,9 @@ fn shrink_to_margin(job: &mut Job) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Animation frames a source may have (GIF, animated WebP).
+pub const MAX_FRAMES: u32 = 1000;
+
 fn check_bytes(job: &mut Job) -> Result<(), EngineError> {
     let (len, max) = (job.input.len() as u64, job.settings.max_source_bytes);
     if len > max {
@@ -345,6 +348,14 @@ fn check_pixels(job: &mut Job) -> Result<(), EngineError> {
             )));
         }
         return Ok(());
+    }
+    // Frames are capped on their own too: a million 1×1 frames are few pixels, but each costs
+    // the decoder and the encoder a frame's overhead.
+    if h.frames > MAX_FRAMES {
+        return Err(EngineError::SourceTooLarge(format!(
+            "{} animation frames; the maximum is {MAX_FRAMES}",
+            h.frames
+        )));
     }
     let pixels = u64::from(h.width) * u64::from(h.height) * u64::from(h.frames.max(1));
     if pixels > max {
@@ -504,8 +515,13 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
 
 fn to_srgb(job: &mut Job) -> Result<(), EngineError> {
     if let (Some(icc), false) = (&job.header.icc, job.icc_applied) {
-        for f in &mut job.picture.frames {
-            color::to_srgb(&mut f.raster, icc);
+        // One transform, built once, serves every frame.
+        if let Some(transform) =
+            color::SrgbTransform::new(icc, job.picture.frames.iter().any(|f| f.raster.has_alpha()))
+        {
+            for f in &mut job.picture.frames {
+                transform.apply(&mut f.raster);
+            }
         }
     }
     Ok(())

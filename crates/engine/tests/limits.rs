@@ -184,6 +184,9 @@ fn generated_bombs_are_refused_with_bounded_memory() {
             "w=64&fmt=webp",
         ),
         ("AVIF claiming 60000×60000", huge_avif(60_000, 60_000), "w=640&fmt=webp"),
+        // Few pixels, but more frames than a render may take on (the frame cap).
+        ("GIF of 1001 frames of 100×100", many_frame_gif(1_001), "w=64&fmt=png"),
+        ("animated WebP of 200,000 1×1 frames", animated_webp(1, 1, 200_000), "w=64&fmt=png"),
         (
             "SVG with a 200000×200000 canvas",
             br#"<svg xmlns="http://www.w3.org/2000/svg" width="200000" height="200000" viewBox="0 0 200000 200000"><rect width="10" height="10"/></svg>"#.to_vec(),
