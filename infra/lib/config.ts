@@ -59,6 +59,10 @@ export interface ImgfrontConfig {
     max_key_bytes: number;
     max_query_bytes: number;
     max_value_bytes: number;
+    /** Wall-clock budget of a request-path render; under the transform function's timeout. */
+    request_render_s: number;
+    /** Wall-clock budget of one original's precompute fan-out; under precompute's timeout. */
+    precompute_render_s: number;
   };
   quality: { allowed: number[]; default: { jpeg: number; webp: number; avif: number } };
   cache: { max_age: number; stale_while_revalidate: number; stale_if_error: number; error_max_age: number };
@@ -83,6 +87,13 @@ export function checkConfig(config: ImgfrontConfig, path = 'imgfront.json'): Img
   if (!d) throw new Error(`${path}: no "deploy" section`);
   if ((d.domain === null) !== (d.certificate_arn === null)) {
     throw new Error(`${path}: deploy.domain and deploy.certificate_arn go together`);
+  }
+  // A render must end with its own specific 422 before Lambda kills the function.
+  if (!(config.limits.request_render_s <= d.functions.transform.timeout_s - 2)) {
+    throw new Error(`${path}: limits.request_render_s must be at least 2 s under deploy.functions.transform.timeout_s`);
+  }
+  if (!(config.limits.precompute_render_s <= d.functions.precompute.timeout_s - 10)) {
+    throw new Error(`${path}: limits.precompute_render_s must be at least 10 s under deploy.functions.precompute.timeout_s`);
   }
   for (const email of d.alarm_emails ?? []) {
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new Error(`${path}: deploy.alarm_emails has ${email}, which is not an email address`);

@@ -53,10 +53,12 @@ pub struct Settings {
     /// path when the decode is the output size. On by default; off only to measure libjpeg
     /// against it.
     pub scaled_decoder: bool,
+    /// The render's wall-clock budget; past it the render stops with `too_complex` (422).
+    pub deadline: Option<Duration>,
 }
 
 impl Settings {
-    fn from_config(config: &Config, encoder: EncoderSettings) -> Settings {
+    fn from_config(config: &Config, encoder: EncoderSettings, deadline_s: f64) -> Settings {
         Settings {
             max_source_pixels: config.limits.max_source_pixels,
             max_source_bytes: config.limits.max_source_bytes,
@@ -66,17 +68,26 @@ impl Settings {
             encoder,
             ycc_path: YccPath::Subsampled,
             scaled_decoder: true,
+            deadline: Some(Duration::from_secs_f64(deadline_s)),
         }
     }
 
     /// Fast encoders, for the transform function, the local edge and the CLI.
     pub fn request(config: &Config) -> Settings {
-        Settings::from_config(config, config.encoding.request)
+        Settings::from_config(
+            config,
+            config.encoding.request,
+            config.limits.request_render_s,
+        )
     }
 
     /// Smaller, slower encoders, for precompute and backfill.
     pub fn precompute(config: &Config) -> Settings {
-        Settings::from_config(config, config.encoding.precompute)
+        Settings::from_config(
+            config,
+            config.encoding.precompute,
+            config.limits.precompute_render_s,
+        )
     }
 }
 

@@ -11,7 +11,7 @@ use imgfront_spec::{Fit, Format, Ops, Orientation};
 
 use crate::decode;
 use crate::decode::progressive::Filter;
-use crate::error::{EngineError, UnwindMessage, undecodable};
+use crate::error::{EngineError, UnwindMessage, too_complex, undecodable};
 use crate::geometry::{self, Plan};
 use crate::planar::{self, Ycc};
 use crate::probe::{self, Header, SourceFormat};
@@ -55,6 +55,8 @@ struct Job<'a> {
     input: &'a [u8],
     ops: &'a Ops,
     settings: &'a Settings,
+    /// When the render began: its wall-clock budget counts from here.
+    started: Instant,
     format: Option<SourceFormat>,
     header: Header,
     svg: Option<resvg::usvg::Tree>,
@@ -147,6 +149,7 @@ impl<'a> Job<'a> {
             input,
             ops,
             settings,
+            started: Instant::now(),
             format: None,
             header: Header::default(),
             svg: None,
@@ -175,6 +178,18 @@ impl<'a> Job<'a> {
         timings: &mut Vec<(&'static str, std::time::Duration)>,
     ) -> Result<(), EngineError> {
         for (name, step) in steps {
+            // The budget is checked before every step: a render past it stops here instead of
+            // going on to spend CPU on a result nobody waits for. Libraries that cannot be
+            // interrupted mid-step are kept short by the pre-flight limits (pixels, frames,
+            // the SVG pre-scan).
+            if let Some(budget) = self.settings.deadline
+                && self.started.elapsed() > budget
+            {
+                return Err(too_complex(format!(
+                    "the render ran past its {:.1} s budget before the {name} step",
+                    budget.as_secs_f64()
+                )));
+            }
             let started = Instant::now();
             match std::panic::catch_unwind(AssertUnwindSafe(|| step(self))) {
                 Ok(result) => result?,
@@ -261,6 +276,8 @@ pub fn run_many(
         .iter()
         .map(|ops| {
             let mut job = Job::new(input, ops, settings);
+            // The fan-out shares one budget with the decode it reuses.
+            job.started = source.started;
             job.format = source.format;
             job.header = source.header.clone();
             job.icc_applied = true;

@@ -53,6 +53,12 @@ pub struct Limits {
     pub max_query_bytes: usize,
     /// Length of one recognised parameter's value.
     pub max_value_bytes: usize,
+    /// Wall-clock budget of one render on the request path (transform function, local edge,
+    /// CLI): a few seconds under the transform function's timeout, so a render past it ends
+    /// with a specific 422 instead of the function timing out.
+    pub request_render_s: f64,
+    /// Wall-clock budget of one original's fan-out in precompute (under its timeout).
+    pub precompute_render_s: f64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -392,6 +398,14 @@ impl Config {
                 return bad(format!(
                     "unsigned.{name} must be ascending steps of 0.3-{max} in tenths"
                 ));
+            }
+        }
+        for (name, s) in [
+            ("request_render_s", self.limits.request_render_s),
+            ("precompute_render_s", self.limits.precompute_render_s),
+        ] {
+            if !(0.1..=900.0).contains(&s) {
+                return bad(format!("limits.{name} must be 0.1-900 seconds, got {s}"));
             }
         }
         if self.limits.max_source_pixels == 0 || self.limits.max_source_bytes == 0 {

@@ -121,7 +121,10 @@ mod tests {
         ihdr.extend([8, 0, 0, 0, 0]);
         out.extend(chunk(b"IHDR", &ihdr));
         let mut iccp = b"bomb\0\0".to_vec();
-        iccp.extend(miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; icc_len], 10));
+        iccp.extend(miniz_oxide::deflate::compress_to_vec_zlib(
+            &vec![0u8; icc_len],
+            10,
+        ));
         out.extend(chunk(b"iCCP", &iccp));
         let raw: Vec<u8> = (0..64)
             .flat_map(|_| std::iter::once(0).chain([128u8; 64]))
