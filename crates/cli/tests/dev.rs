@@ -27,25 +27,7 @@ fn get(addr: &str, path: &str, accept: &str) -> (String, Vec<u8>) {
 #[test]
 fn imgfront_dev_serves_the_gallery_and_images() {
     let derivatives = std::env::temp_dir().join(format!("imgfront-cli-dev-{}", std::process::id()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imgfront"))
-        .current_dir(repo_root())
-        .args(["dev", "--port", "0", "--no-precompute", "--derivatives"])
-        .arg(&derivatives)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start imgfront dev");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    stdout.read_line(&mut first).expect("banner");
-    // Keep draining: the server prints more lines, and a closed pipe would stop it.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
+    let (mut child, addr) = start_dev(None, &repo_root().join("demo/originals"), &derivatives);
 
     let (head, body) = get(&addr, "/", "text/html");
     let page = String::from_utf8_lossy(&body);
@@ -70,19 +52,23 @@ fn imgfront_dev_serves_the_gallery_and_images() {
     let _ = std::fs::remove_dir_all(&derivatives);
 }
 
-/// `imgfront dev` started under `sh -c 'ulimit -n FDS; exec …'`, serving a copy of the demo
-/// originals; returns the child and its address.
-fn start_dev(fds: u32, originals: &std::path::Path) -> (std::process::Child, String) {
-    let derivatives = originals.with_extension("derivatives");
+/// `imgfront dev` serving `originals` into `derivatives`, started as `sh -c 'ulimit -n FDS;
+/// exec …'` when `fds` is given; returns the child and its address.
+fn start_dev(
+    fds: Option<u32>,
+    originals: &std::path::Path,
+    derivatives: &std::path::Path,
+) -> (std::process::Child, String) {
+    let limit = fds.map_or(String::new(), |n| format!("ulimit -n {n}; "));
     let mut child = Command::new("sh")
         .current_dir(repo_root())
         .arg("-c")
         .arg(format!(
-            "ulimit -n {fds}; exec \"$0\" dev --port 0 --no-precompute --originals \"$1\" --derivatives \"$2\""
+            "{limit}exec \"$0\" dev --port 0 --no-precompute --originals \"$1\" --derivatives \"$2\""
         ))
         .arg(env!("CARGO_BIN_EXE_imgfront"))
         .arg(originals)
-        .arg(&derivatives)
+        .arg(derivatives)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -90,6 +76,7 @@ fn start_dev(fds: u32, originals: &std::path::Path) -> (std::process::Child, Str
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     stdout.read_line(&mut first).expect("banner");
+    // Keep draining: the server prints more lines, and a closed pipe would stop it.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let addr = first
         .split("http://")
@@ -122,7 +109,11 @@ fn the_dev_server_survives_descriptor_floods_slow_clients_and_hostile_paths() {
     std::os::unix::fs::symlink(originals.join("acme/secret.jpg"), tenant.join("stolen.jpg"))
         .expect("symlink");
     // 64 descriptors: a few dozen idle connections exhaust them.
-    let (mut child, addr) = start_dev(64, &originals);
+    let (mut child, addr) = start_dev(
+        Some(64),
+        &originals,
+        &originals.with_extension("derivatives"),
+    );
 
     // A descriptor flood: idle connections until accept() fails for lack of descriptors.
     let idle: Vec<TcpStream> = (0..120)
