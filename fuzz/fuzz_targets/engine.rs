@@ -12,6 +12,9 @@
 use imgfront_engine::{Settings, YccPath, transform, transform_many};
 use imgfront_spec::{Config, Key, Ops, Spec};
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
 use std::sync::LazyLock;
 
 static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
@@ -49,21 +52,7 @@ static SETTINGS: LazyLock<Settings> = LazyLock::new(|| {
     s
 });
 
-/// Keeps libFuzzer's abort-on-panic hook for panics in our crates only.
-fn our_panics_only() {
-    let abort = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let ours = info.location().is_none_or(|l| {
-            let file = l.file();
-            file.contains("crates/") && !file.contains(".cargo/registry")
-        });
-        if ours {
-            abort(info);
-        }
-    }));
-}
-
-fuzz_target!(init: our_panics_only(), |data: &[u8]| {
+fuzz_target!(init: common::our_panics_only(), |data: &[u8]| {
     let pick = data.len() % (OPS.len() + 1);
     match OPS.get(pick) {
         Some(ops) => {

@@ -46,6 +46,33 @@ fn a_pattern_cycle_of_three_is_refused_instead_of_overflowing_the_stack() {
 }
 
 #[test]
+fn a_cycle_through_an_inherited_fill_is_refused() {
+    // Found by the svg_structure fuzz target: the path inside the pattern has no fill of its
+    // own, so it inherits the rect's `fill="url(#p)"`, the pattern it is in.
+    refused(
+        "inherited fill cycle",
+        &doc(
+            r##"<rect width="10" height="10" fill="url(#p)"><pattern id="p" width="10" height="10"><path d="M0 0h5v5z"/></pattern></rect>"##,
+        ),
+        "cycle",
+    );
+    refused(
+        "inherited style fill cycle",
+        &doc(
+            r##"<g style="stroke: url(#p)"><pattern id="p" width="10" height="10"><rect width="5" height="5"/></pattern><rect width="10" height="10"/></g>"##,
+        ),
+        "cycle",
+    );
+    refused(
+        "stylesheet fill cycle",
+        &doc(
+            r##"<style>rect { fill: url(#p) }</style><pattern id="p" width="10" height="10"><rect width="5" height="5"/></pattern><rect width="10" height="10"/>"##,
+        ),
+        "cycle",
+    );
+}
+
+#[test]
 fn costly_filters_are_refused_before_rendering() {
     refused(
         "feMorphology radius 50",

@@ -295,6 +295,9 @@ fn numbers(s: &str) -> impl Iterator<Item = f64> + '_ {
 struct References<'a, 'input> {
     by_id: HashMap<&'a str, Node<'a, 'input>>,
     elements: &'a [Node<'a, 'input>],
+    /// Ids a `<style>` sheet refers to: its selectors are not matched here, so every element
+    /// is taken to refer to them (a sheet can give any element `fill: url(#…)`).
+    stylesheet: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -309,7 +312,17 @@ impl<'a, 'input> References<'a, 'input> {
             .iter()
             .filter_map(|n| n.attribute("id").map(|id| (id, *n)))
             .collect();
-        References { by_id, elements }
+        let stylesheet = elements
+            .iter()
+            .filter(|n| n.tag_name().name() == "style")
+            .filter_map(Node::text)
+            .flat_map(|css| url_ids(css).map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        References {
+            by_id,
+            elements,
+            stylesheet,
+        }
     }
 
     fn check(&self) -> Result<(), EngineError> {
@@ -377,6 +390,8 @@ impl<'a, 'input> References<'a, 'input> {
         let mut deepest = 0usize;
         let mut expanded = 1u64;
         let targets: Vec<Node> = references(&node)
+            .chain(inherited_references(&node))
+            .chain(self.stylesheet.iter().map(String::as_str))
             .filter_map(|id| self.by_id.get(id).copied())
             .collect();
         for child in node.children().filter(Node::is_element).chain(targets) {
@@ -420,6 +435,41 @@ fn references<'n>(node: &'n Node) -> impl Iterator<Item = &'n str> + 'n {
             .then(|| v.trim().strip_prefix('#'))
             .flatten();
         href.into_iter().chain(url_ids(v))
+    })
+}
+
+/// Paint and marker properties an element inherits from its ancestors, whatever they are: a
+/// shape inside a pattern with no `fill` of its own paints with the fill of the element around
+/// the pattern, which may be that same pattern (a cycle the fuzzer found).
+const INHERITED: &[&str] = &[
+    "fill",
+    "stroke",
+    "marker-start",
+    "marker-mid",
+    "marker-end",
+    "marker",
+];
+
+/// The ids `node` refers to through properties it inherits: for each inherited property, the
+/// nearest ancestor that sets it, as an attribute or in `style`.
+fn inherited_references<'n>(node: &'n Node) -> impl Iterator<Item = &'n str> + 'n {
+    INHERITED.iter().filter_map(move |prop| {
+        node.ancestors()
+            .skip(1)
+            .filter(Node::is_element)
+            .find_map(|a| declared(&a, prop))
+            .and_then(|value| url_ids(value).next())
+    })
+}
+
+/// The value `node` declares for `prop`, in an attribute or its `style`.
+fn declared<'n>(node: &Node<'n, '_>, prop: &str) -> Option<&'n str> {
+    if let Some(v) = node.attribute(prop) {
+        return Some(v);
+    }
+    node.attribute("style")?.split(';').find_map(|decl| {
+        let (name, value) = decl.split_once(':')?;
+        (name.trim() == prop).then_some(value)
     })
 }
 
