@@ -6,24 +6,12 @@
 //! our crates.
 #![no_main]
 
-use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
-use imgfront_engine::{Settings, transform};
-use imgfront_spec::{Config, Key, Ops, Spec};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
 mod common;
-
-static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
-static OPS: LazyLock<Ops> = LazyLock::new(|| {
-    let key = Key::from_decoded(&CONFIG, "demo/fuzz.avif").expect("key");
-    Spec::from_key_and_query(&CONFIG, key, "w=64&fmt=png")
-        .expect("ops")
-        .ops
-});
-static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::request(&CONFIG));
 
 #[derive(Arbitrary, Debug)]
 struct Item {
@@ -127,5 +115,5 @@ fn build(f: &File) -> Vec<u8> {
 }
 
 fuzz_target!(init: common::our_panics_only(), |f: File| {
-    let _ = transform(&build(&f), &OPS, &SETTINGS);
+    common::render_small_png(&build(&f));
 });

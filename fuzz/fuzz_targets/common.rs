@@ -16,3 +16,22 @@ pub fn our_panics_only() {
         }
     }));
 }
+
+/// Renders a generated source as the request path would: `w=64&fmt=png` under the repository's
+/// configuration and request settings, the result ignored (a refusal is a fine outcome).
+#[allow(dead_code)] // the engine target picks its own renders
+pub fn render_small_png(source: &[u8]) {
+    use imgfront_engine::{Settings, transform};
+    use imgfront_spec::{Config, Key, Ops, Spec};
+    use std::sync::LazyLock;
+
+    static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
+    static OPS: LazyLock<Ops> = LazyLock::new(|| {
+        let key = Key::from_decoded(&CONFIG, "demo/fuzz").expect("key");
+        Spec::from_key_and_query(&CONFIG, key, "w=64&fmt=png")
+            .expect("ops")
+            .ops
+    });
+    static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::request(&CONFIG));
+    let _ = transform(source, &OPS, &SETTINGS);
+}

@@ -7,24 +7,12 @@
 #![no_main]
 
 use std::fmt::Write;
-use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
-use imgfront_engine::{Settings, transform};
-use imgfront_spec::{Config, Key, Ops, Spec};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
 mod common;
-
-static CONFIG: LazyLock<Config> = LazyLock::new(Config::embedded);
-static OPS: LazyLock<Ops> = LazyLock::new(|| {
-    let key = Key::from_decoded(&CONFIG, "demo/fuzz.svg").expect("key");
-    Spec::from_key_and_query(&CONFIG, key, "w=64&fmt=png")
-        .expect("ops")
-        .ops
-});
-static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::request(&CONFIG));
 
 #[derive(Arbitrary, Debug)]
 enum Kind {
@@ -164,5 +152,5 @@ fuzz_target!(init: common::our_panics_only(), |elements: Vec<Element>| {
         i = write_element(&mut svg, &elements, i, 0);
     }
     svg.push_str("</svg>");
-    let _ = transform(svg.as_bytes(), &OPS, &SETTINGS);
+    common::render_small_png(svg.as_bytes());
 });
