@@ -51,13 +51,6 @@ impl SrgbTransform {
     }
 }
 
-/// Converts `raster` from `icc` to sRGB in place (see [`SrgbTransform`]).
-pub fn to_srgb(raster: &mut Raster, icc: &[u8]) {
-    if let Some(t) = SrgbTransform::new(icc, raster.has_alpha()) {
-        t.apply(raster);
-    }
-}
-
 /// An sRGB source profile needs no work; comparing colourants is enough to tell.
 fn is_srgb(profile: &ColorProfile) -> bool {
     let srgb = ColorProfile::new_srgb();

@@ -98,20 +98,22 @@ impl Unsigned {
         out
     }
 
-    /// Blur steps in tenths.
-    pub fn blur_tenths(&self) -> Vec<u16> {
-        tenths(&self.blur)
-    }
-
-    /// Sharpen steps in tenths.
-    pub fn sharpen_tenths(&self) -> Vec<u16> {
-        tenths(&self.sharpen)
+    /// Whether an unsigned URL may ask for `color` as its background.
+    pub fn allows_bg(&self, color: Color) -> bool {
+        self.bg.iter().any(|h| Color::from_hex(h) == Some(color))
     }
 }
 
-fn tenths(steps: &[f64]) -> Vec<u16> {
+/// `tenths` snapped up to the next of `steps` (sigmas, validated to whole tenths), else the last.
+pub(crate) fn snap_to_steps(steps: &[f64], tenths: u16) -> u16 {
     // Validated to 0.3-100 in tenths, so the cast is lossless.
-    steps.iter().map(|s| (s * 10.0).round() as u16).collect()
+    let step = |s: &f64| (s * 10.0).round() as u16;
+    steps
+        .iter()
+        .map(step)
+        .find(|g| *g >= tenths)
+        .or_else(|| steps.last().map(step))
+        .unwrap_or(tenths)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -195,29 +195,9 @@ impl RawParams {
             // In range, so the cast is lossless.
             ops.quality = Some(snap_up(&config.quality.allowed, q as u8));
         }
-        let steps = |sigma: Option<Sigma>, grid: Vec<u16>| {
-            sigma.map(|s| {
-                if unsigned {
-                    Sigma::from_tenths(snap_up(&grid, s.tenths()))
-                } else {
-                    s
-                }
-            })
-        };
-        ops.blur = steps(
-            self.get("blur")
-                .map(|v| sigma("blur", v, 1000))
-                .transpose()?
-                .flatten(),
-            config.unsigned.blur_tenths(),
-        );
-        ops.sharpen = steps(
-            self.get("sharpen")
-                .map(|v| sigma("sharpen", v, 100))
-                .transpose()?
-                .flatten(),
-            config.unsigned.sharpen_tenths(),
-        );
+        let (blur_steps, sharpen_steps) = (&config.unsigned.blur, &config.unsigned.sharpen);
+        ops.blur = self.effect("blur", 1000, unsigned.then_some(blur_steps.as_slice()))?;
+        ops.sharpen = self.effect("sharpen", 100, unsigned.then_some(sharpen_steps.as_slice()))?;
         let rot = self.get("rot").map(rotation).transpose()?.unwrap_or(0);
         let flip = self
             .get("flip")
@@ -238,7 +218,7 @@ impl RawParams {
                     ),
                 )
             })?;
-            if unsigned && !config.unsigned.palette().contains(&color) {
+            if unsigned && !config.unsigned.allows_bg(color) {
                 return Err(SpecError::new(
                     ErrorKind::OutOfRange,
                     format!(
@@ -251,6 +231,28 @@ impl RawParams {
         }
         ops.normalize(config);
         Ok(ops)
+    }
+
+    /// `blur` or `sharpen`: a sigma in tenths up to `max_tenths`, snapped up to `steps` when
+    /// they apply (an unsigned URL).
+    fn effect(
+        &self,
+        name: &str,
+        max_tenths: u64,
+        steps: Option<&[f64]>,
+    ) -> Result<Option<Sigma>, SpecError> {
+        let Some(s) = self
+            .get(name)
+            .map(|v| sigma(name, v, max_tenths))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        Ok(Some(match steps {
+            Some(steps) => Sigma::from_tenths(crate::config::snap_to_steps(steps, s.tenths())),
+            None => s,
+        }))
     }
 }
 

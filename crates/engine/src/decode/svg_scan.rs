@@ -114,13 +114,16 @@ pub fn scan(bytes: &[u8]) -> Result<(), EngineError> {
         for attr in node.attributes() {
             let name = attr.name();
             if name == "d" || name == "points" {
-                path_numbers += count_numbers(attr.value());
-                if path_numbers > MAX_PATH_NUMBERS {
-                    return Err(refuse(format!(
-                        "path data holds over {MAX_PATH_NUMBERS} numbers"
-                    )));
+                // One pass: each number is counted and checked as it is read.
+                for v in numbers(attr.value()) {
+                    path_numbers += 1;
+                    if path_numbers > MAX_PATH_NUMBERS {
+                        return Err(refuse(format!(
+                            "path data holds over {MAX_PATH_NUMBERS} numbers"
+                        )));
+                    }
+                    check_magnitude(name, v)?;
                 }
-                check_magnitudes(name, attr.value())?;
             } else if GEOMETRY.contains(&name) || name == "style" {
                 check_magnitudes(name, attr.value())?;
             }
@@ -148,7 +151,7 @@ pub fn scan(bytes: &[u8]) -> Result<(), EngineError> {
             check_filter_region(node, canvas)?;
         }
     }
-    References::new(&doc, &elements).check()
+    References::new(&elements).check()
 }
 
 fn refuse(what: String) -> EngineError {
@@ -233,16 +236,16 @@ fn check_filter_region(node: &Node, canvas: (f64, f64)) -> Result<(), EngineErro
 }
 
 fn check_magnitudes(attr: &str, value: &str) -> Result<(), EngineError> {
-    if let Some(v) = numbers(value).find(|v| !v.is_finite() || v.abs() > MAX_MAGNITUDE) {
+    numbers(value).try_for_each(|v| check_magnitude(attr, v))
+}
+
+fn check_magnitude(attr: &str, v: f64) -> Result<(), EngineError> {
+    if !v.is_finite() || v.abs() > MAX_MAGNITUDE {
         return Err(refuse(format!(
             "{attr} holds the number {v:e}; coordinates and lengths are limited to ±{MAX_MAGNITUDE:e}"
         )));
     }
     Ok(())
-}
-
-fn count_numbers(s: &str) -> usize {
-    numbers(s).count()
 }
 
 /// The numbers in SVG attribute syntax (`1e30`, `-.5`, `3,4`), ignoring everything else.
@@ -307,7 +310,7 @@ enum Mark {
 }
 
 impl<'a, 'input> References<'a, 'input> {
-    fn new(_doc: &'a Document<'input>, elements: &'a [Node<'a, 'input>]) -> Self {
+    fn new(elements: &'a [Node<'a, 'input>]) -> Self {
         let by_id = elements
             .iter()
             .filter_map(|n| n.attribute("id").map(|id| (id, *n)))
@@ -334,7 +337,7 @@ impl<'a, 'input> References<'a, 'input> {
             .filter(|n| n.parent_element().is_none())
         {
             let mut path = Vec::new();
-            let (_, expanded) = self.visit(*node, &mut marks, &mut path)?;
+            let (_, expanded) = self.visit(*node, 0, &mut marks, &mut path)?;
             total = total.saturating_add(expanded);
         }
         if total > MAX_EXPANDED_NODES {
@@ -346,21 +349,23 @@ impl<'a, 'input> References<'a, 'input> {
     }
 
     /// Layer depth and expanded element count of `node`'s subtree, following references.
+    /// `layers_above` counts the layered elements on `path`, the way down to `node`.
     fn visit(
         &self,
         node: Node<'a, 'input>,
+        layers_above: usize,
         marks: &mut HashMap<roxmltree::NodeId, Mark>,
-        path: &mut Vec<String>,
+        path: &mut Vec<Node<'a, 'input>>,
     ) -> Result<(usize, u64), EngineError> {
         match marks.get(&node.id()) {
             Some(Mark::Done { layers, expanded }) => return Ok((*layers, *expanded)),
             Some(Mark::Open) => {
-                let name = node.attribute("id").unwrap_or("?");
-                let mut cycle: Vec<&str> = path.iter().map(|p| label(p)).collect();
-                let target = format!("#{name}");
-                let start = cycle.iter().position(|p| *p == target).unwrap_or(0);
-                cycle.drain(..start);
-                cycle.push(&target);
+                let start = path.iter().position(|n| n.id() == node.id()).unwrap_or(0);
+                let cycle: Vec<String> = path[start..]
+                    .iter()
+                    .chain([&node])
+                    .map(|n| format!("#{}", n.attribute("id").unwrap_or(n.tag_name().name())))
+                    .collect();
                 return Err(refuse(format!(
                     "its references form a cycle ({})",
                     cycle.join(" → ")
@@ -369,11 +374,7 @@ impl<'a, 'input> References<'a, 'input> {
             None => {}
         }
         marks.insert(node.id(), Mark::Open);
-        path.push(format!(
-            "{}|#{}",
-            node.tag_name().name(),
-            node.attribute("id").unwrap_or(node.tag_name().name())
-        ));
+        path.push(node);
         // Refused on the way down too, so a chain of thousands never recurses that deep here.
         if path.len() > 2 * MAX_DEPTH {
             return Err(refuse(format!(
@@ -381,10 +382,11 @@ impl<'a, 'input> References<'a, 'input> {
                 2 * MAX_DEPTH
             )));
         }
-        let layers_above = path_layers(path);
-        if layers_above > MAX_LAYER_DEPTH {
+        let layered = usize::from(LAYERED.contains(&node.tag_name().name()));
+        let layers_here = layers_above + layered;
+        if layers_here > MAX_LAYER_DEPTH {
             return Err(refuse(format!(
-                "masks, clips, patterns, filters, markers and uses nested {layers_above} deep; the limit is {MAX_LAYER_DEPTH}"
+                "masks, clips, patterns, filters, markers and uses nested {layers_here} deep; the limit is {MAX_LAYER_DEPTH}"
             )));
         }
         let mut deepest = 0usize;
@@ -395,7 +397,7 @@ impl<'a, 'input> References<'a, 'input> {
             .filter_map(|id| self.by_id.get(id).copied())
             .collect();
         for child in node.children().filter(Node::is_element).chain(targets) {
-            let (layers, count) = self.visit(child, marks, path)?;
+            let (layers, count) = self.visit(child, layers_here, marks, path)?;
             deepest = deepest.max(layers);
             expanded = expanded.saturating_add(count);
             if expanded > MAX_EXPANDED_NODES {
@@ -404,7 +406,7 @@ impl<'a, 'input> References<'a, 'input> {
                 )));
             }
         }
-        let layers = deepest + usize::from(LAYERED.contains(&node.tag_name().name()));
+        let layers = deepest + layered;
         if layers > MAX_LAYER_DEPTH {
             return Err(refuse(format!(
                 "masks, clips, patterns, filters, markers and uses nested {layers} deep; the limit is {MAX_LAYER_DEPTH}"
@@ -414,17 +416,6 @@ impl<'a, 'input> References<'a, 'input> {
         marks.insert(node.id(), Mark::Done { layers, expanded });
         Ok((layers, expanded))
     }
-}
-
-/// A path entry is `tag|#label`.
-fn label(entry: &str) -> &str {
-    entry.split_once('|').map_or(entry, |(_, l)| l)
-}
-
-fn path_layers(path: &[String]) -> usize {
-    path.iter()
-        .filter(|e| LAYERED.contains(&e.split('|').next().unwrap_or("")))
-        .count()
 }
 
 /// The ids an element refers to: `href`/`xlink:href="#id"` and `url(#id)` in any attribute.
