@@ -63,6 +63,8 @@ export interface ImgfrontConfig {
     request_render_s: number;
     /** Wall-clock budget of one original's precompute fan-out; under precompute's timeout. */
     precompute_render_s: number;
+    request_render_mib: number;
+    precompute_render_mib: number;
   };
   quality: { allowed: number[]; default: { jpeg: number; webp: number; avif: number } };
   cache: { max_age: number; stale_while_revalidate: number; stale_if_error: number; error_max_age: number };
@@ -94,6 +96,12 @@ export function checkConfig(config: ImgfrontConfig, path = 'imgfront.json'): Img
   }
   if (!(config.limits.precompute_render_s <= d.functions.precompute.timeout_s - 10)) {
     throw new Error(`${path}: limits.precompute_render_s must be at least 10 s under deploy.functions.precompute.timeout_s`);
+  }
+  // The memory budget is the renders' share; the runtime, the source and the output need the rest.
+  for (const [fn, mib] of [['transform', config.limits.request_render_mib], ['precompute', config.limits.precompute_render_mib]] as const) {
+    if (!(mib <= d.functions[fn].memory_mb - 256)) {
+      throw new Error(`${path}: limits.${fn === 'transform' ? 'request' : 'precompute'}_render_mib (${mib}) must be at least 256 MB under deploy.functions.${fn}.memory_mb`);
+    }
   }
   for (const email of d.alarm_emails ?? []) {
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new Error(`${path}: deploy.alarm_emails has ${email}, which is not an email address`);

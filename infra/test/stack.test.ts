@@ -307,6 +307,19 @@ describe('wiring and observability', () => {
     ).toThrow(/alarm_emails/);
   });
 
+  it("refuses a render memory budget that leaves the function no room for its runtime", () => {
+    expect(() =>
+      synth('us-east-1', (c) => {
+        c.limits.request_render_mib = c.deploy.functions.transform.memory_mb;
+      }),
+    ).toThrow(/limits\.request_render_mib \(1769\) must be at least 256 MB under deploy\.functions\.transform\.memory_mb/);
+    expect(() =>
+      synth('us-east-1', (c) => {
+        c.limits.precompute_render_mib = 4000;
+      }),
+    ).toThrow(/limits\.precompute_render_mib/);
+  });
+
   it('outputs the domain, buckets, queue URL and KeyValueStore ARN', () => {
     const outputs = Object.keys(us.template.findOutputs('*'));
     for (const o of ['DistributionDomain', 'OriginalsBucket', 'DerivativesBucket', 'TakedownQueueUrl', 'KeyValueStoreArn']) {

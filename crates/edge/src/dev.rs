@@ -16,7 +16,7 @@ use crate::gallery;
 use crate::viewer::{Keys, Viewer};
 
 pub struct Dev<S> {
-    pub edge: Edge<S>,
+    pub edge: Arc<Edge<S>>,
     originals: S,
     keys: Keys,
 }
@@ -25,7 +25,12 @@ impl<S: ObjectStore + Clone + 'static> Dev<S> {
     pub fn new(config: Config, keys: Keys, originals: S, derivatives: S, cache_bytes: u64) -> Self {
         let viewer = Viewer::new(config, keys.clone()).allowing_loopback_referers();
         Dev {
-            edge: Edge::new(viewer, originals.clone(), derivatives, cache_bytes),
+            edge: Arc::new(Edge::new(
+                viewer,
+                originals.clone(),
+                derivatives,
+                cache_bytes,
+            )),
             originals,
             keys,
         }

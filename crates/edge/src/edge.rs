@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use imgfront_engine::interrupt::Cancel;
 use imgfront_spec::Spec;
 use imgfront_store::ObjectStore;
 use serde::Serialize;
-use tokio::sync::OnceCell;
+use tokio::sync::watch;
 use transform::{Origin, Request};
 
 use crate::lru::ByteLru;
@@ -66,6 +67,8 @@ pub struct Stats {
     pub refused: AtomicU64,
     /// Misses that joined another request's origin fetch at the shield.
     pub coalesced: AtomicU64,
+    /// Renders stopped early because every request waiting for them went away.
+    pub cancelled: AtomicU64,
     pub from_derivatives: AtomicU64,
     pub transforms: AtomicU64,
     pub errors: AtomicU64,
@@ -79,6 +82,7 @@ pub struct StatsSnapshot {
     pub misses: u64,
     pub refused: u64,
     pub coalesced: u64,
+    pub cancelled: u64,
     pub from_derivatives: u64,
     pub transforms: u64,
     pub errors: u64,
@@ -87,7 +91,42 @@ pub struct StatsSnapshot {
     pub cached_bytes: u64,
 }
 
-type Inflight = Arc<OnceCell<Arc<Fetched>>>;
+/// One origin fetch for a canonical path, shared by every request that misses on it while
+/// it runs. It runs as its own task, so the request that started it may leave without
+/// stopping it for the others; when the last waiter leaves, its render is cancelled.
+struct Flight {
+    done: watch::Receiver<Option<Arc<Fetched>>>,
+    waiters: AtomicU64,
+    cancel: Cancel,
+}
+
+type Inflight = Arc<Flight>;
+
+/// One request's wait on a flight; dropping it unfinished (the viewer went away) leaves the
+/// flight, and the last to leave cancels it and forgets it, so a later request starts afresh.
+struct Waiter<'a, S: ObjectStore + 'static> {
+    edge: &'a Edge<S>,
+    key: &'a str,
+    flight: Inflight,
+    finished: bool,
+}
+
+impl<S: ObjectStore + 'static> Drop for Waiter<'_, S> {
+    fn drop(&mut self) {
+        let last = self.flight.waiters.fetch_sub(1, Ordering::SeqCst) == 1;
+        if self.finished || !last || self.flight.done.borrow().is_some() {
+            return;
+        }
+        self.flight.cancel.cancel();
+        let mut inflight = lock(&self.edge.inflight);
+        if inflight
+            .get(self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+        {
+            inflight.remove(self.key);
+        }
+    }
+}
 
 /// The whole local edge over one pair of stores.
 pub struct Edge<S> {
@@ -151,7 +190,7 @@ pub fn edge_ttl(cache_control: Option<&str>) -> u64 {
     s_maxage.or(max_age).unwrap_or(0)
 }
 
-impl<S: ObjectStore> Edge<S> {
+impl<S: ObjectStore + 'static> Edge<S> {
     pub fn new(viewer: Viewer, originals: S, derivatives: S, cache_bytes: u64) -> Edge<S>
     where
         S: Clone,
@@ -186,6 +225,7 @@ impl<S: ObjectStore> Edge<S> {
             misses: get(&s.misses),
             refused: get(&s.refused),
             coalesced: get(&s.coalesced),
+            cancelled: get(&s.cancelled),
             from_derivatives: get(&s.from_derivatives),
             transforms: get(&s.transforms),
             errors: get(&s.errors),
@@ -201,7 +241,7 @@ impl<S: ObjectStore> Edge<S> {
     }
 
     /// Serves one viewer request through the whole path.
-    pub async fn handle(&self, req: EdgeRequest<'_>) -> Response {
+    pub async fn handle(self: &Arc<Self>, req: EdgeRequest<'_>) -> Response {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let head = req.method.eq_ignore_ascii_case("HEAD");
         if !head && !req.method.eq_ignore_ascii_case("GET") {
@@ -211,7 +251,7 @@ impl<S: ObjectStore> Edge<S> {
                 "no-store",
                 &serde_json::json!({"error": "method_not_allowed",
                     "message": format!("method {} is not allowed; use GET or HEAD",
-                        req.method.chars().take(20).flat_map(char::escape_default).collect::<String>())}),
+                        imgfront_spec::printable(req.method))}),
             );
             r.headers.push(("allow".into(), "GET, HEAD".into()));
             return r;
@@ -281,50 +321,102 @@ impl<S: ObjectStore> Edge<S> {
         response
     }
 
-    /// Origin Shield: concurrent misses for one canonical path share a single origin fetch.
-    async fn shield(&self, cache_key: &str, spec: &Spec, now: u64) -> Arc<Fetched> {
-        let cell = lock(&self.inflight)
-            .entry(cache_key.to_string())
-            .or_default()
-            .clone();
-        let mut leader = false;
-        let fetched = cell
-            .get_or_init(|| {
-                leader = true;
-                async {
-                    // A request that missed just before another filled the cache must not
-                    // start a second origin fetch.
-                    if let Some(hit) = lock(&self.cache).get(cache_key, now).cloned() {
-                        return hit;
+    /// Origin Shield: misses for one canonical path share a single origin fetch, whether they
+    /// arrive together or while its render is already running.
+    async fn shield(self: &Arc<Self>, cache_key: &str, spec: &Spec, now: u64) -> Arc<Fetched> {
+        let (flight, leader) = {
+            let mut inflight = lock(&self.inflight);
+            match inflight.get(cache_key) {
+                Some(flight) => (flight.clone(), false),
+                None => {
+                    let (tx, done) = watch::channel(None);
+                    let flight = Arc::new(Flight {
+                        done,
+                        waiters: AtomicU64::new(0),
+                        cancel: Cancel::new(),
+                    });
+                    inflight.insert(cache_key.to_string(), flight.clone());
+                    self.fly(cache_key, spec, now, &flight, tx);
+                    (flight, true)
+                }
+            }
+        };
+        if !leader {
+            self.stats.coalesced.fetch_add(1, Ordering::Relaxed);
+        }
+        flight.waiters.fetch_add(1, Ordering::SeqCst);
+        let mut waiter = Waiter {
+            edge: self,
+            key: cache_key,
+            flight: flight.clone(),
+            finished: false,
+        };
+        let mut done = flight.done.clone();
+        let fetched = done
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|v| v.clone());
+        waiter.finished = true;
+        fetched.unwrap_or_else(|| {
+            // The fetch task ended without an answer: it panicked.
+            Arc::new(Fetched {
+                response: Response::json(
+                    502,
+                    "no-store",
+                    &serde_json::json!({"error": "origin_failed",
+                        "message": "the origin fetch for this path failed; retry"}),
+                ),
+                at: now,
+            })
+        })
+    }
+
+    /// Starts the origin fetch of a new flight as its own task.
+    fn fly(
+        self: &Arc<Self>,
+        cache_key: &str,
+        spec: &Spec,
+        now: u64,
+        flight: &Inflight,
+        tx: watch::Sender<Option<Arc<Fetched>>>,
+    ) {
+        let (edge, key, spec, flight) = (
+            self.clone(),
+            cache_key.to_string(),
+            spec.clone(),
+            flight.clone(),
+        );
+        tokio::spawn(async move {
+            // A request that missed just before another filled the cache must not start a
+            // second origin fetch.
+            let cached = lock(&edge.cache).get(&key, now).cloned();
+            let fetched = match cached {
+                Some(hit) => hit,
+                None => {
+                    let response = edge.origin_group(&key, &spec, &flight.cancel).await;
+                    if response.status == 499 {
+                        edge.stats.cancelled.fetch_add(1, Ordering::Relaxed);
                     }
-                    let response = self.origin_group(cache_key, spec).await;
                     let fetched = Arc::new(Fetched { response, at: now });
                     let ttl = edge_ttl(fetched.response.header("cache-control"));
-                    if ttl > 0 {
+                    if ttl > 0 && !flight.cancel.is_cancelled() {
                         let size = fetched.response.body.len() as u64 + 512;
-                        lock(&self.cache).insert(cache_key, fetched.clone(), size, now + ttl);
+                        lock(&edge.cache).insert(&key, fetched.clone(), size, now + ttl);
                     }
                     fetched
                 }
-            })
-            .await
-            .clone();
-        if leader {
-            let mut inflight = lock(&self.inflight);
-            if inflight
-                .get(cache_key)
-                .is_some_and(|c| Arc::ptr_eq(c, &cell))
-            {
-                inflight.remove(cache_key);
+            };
+            let _ = tx.send(Some(fetched));
+            let mut inflight = lock(&edge.inflight);
+            if inflight.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                inflight.remove(&key);
             }
-        } else {
-            self.stats.coalesced.fetch_add(1, Ordering::Relaxed);
-        }
-        fetched
+        });
     }
 
     /// The origin group: the derivatives store first; on any failure, the transform function.
-    async fn origin_group(&self, cache_key: &str, spec: &Spec) -> Response {
+    async fn origin_group(&self, cache_key: &str, spec: &Spec, cancel: &Cancel) -> Response {
         let key = spec.derivative_key();
         if let Ok(object) = self.derivatives.get(&key, self.max_derivative_bytes).await {
             self.stats.from_derivatives.fetch_add(1, Ordering::Relaxed);
@@ -370,6 +462,14 @@ impl<S: ObjectStore> Edge<S> {
                 &serde_json::json!({"error": "busy", "message": "the transform pool is closed"}),
             );
         };
+        if cancel.is_cancelled() {
+            // Everyone left while it queued: the render never starts.
+            return Response::json(
+                499,
+                "no-store",
+                &serde_json::json!({"error": "cancelled", "message": "nobody waits for this render"}),
+            );
+        }
         self.stats.transforms.fetch_add(1, Ordering::Relaxed);
         let (reply, _record) = self
             .origin
@@ -377,6 +477,7 @@ impl<S: ObjectStore> Edge<S> {
                 method: "GET".into(),
                 path: cache_key.to_string(),
                 request_id: format!("dev-{}", self.stats.transforms.load(Ordering::Relaxed)),
+                cancel: Some(cancel.clone()),
             })
             .await;
         let mut headers: Vec<(String, String)> = reply

@@ -85,7 +85,7 @@ impl Viewer {
                 kind: "referer_not_allowed",
                 message: format!(
                     "tenant {tenant_id} does not allow embedding from {}",
-                    referer_host(referer).chars().take(60).collect::<String>()
+                    imgfront_spec::printable(&referer_host(referer))
                 ),
                 location: None,
             });

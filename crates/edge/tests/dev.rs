@@ -141,6 +141,12 @@ async fn the_viewer_function_refuses_with_specific_reasons() {
     }
     let post = c.send("POST", "/demo/harbour.jpg", &[]).await.unwrap();
     assert_eq!(post.status, 405);
+    // Error bodies quote at most a short, escaped prefix of what the request sent.
+    let long = "X".repeat(5000);
+    let method = c.send(&long, "/demo/harbour.jpg", &[]).await.unwrap();
+    assert_eq!(method.status, 405);
+    assert!(method.body.len() < 300, "{} bytes", method.body.len());
+    assert!(String::from_utf8_lossy(&method.body).contains(&format!("{}…", &long[..40])));
 
     // A private tenant: a valid signature passes; the Referer allowlist is enforced.
     let config = Config::embedded();
@@ -163,7 +169,11 @@ async fn the_viewer_function_refuses_with_specific_reasons() {
         .unwrap();
     assert_eq!(hotlinked.status, 403);
     assert!(String::from_utf8_lossy(&hotlinked.body).contains("hotlinker.example"));
-    assert_eq!(dev.edge.stats().refused, 7);
+    let host = format!("https://{}.example/", "h".repeat(3000));
+    let hotlinked = c.send("GET", &url, &[("referer", &host)]).await.unwrap();
+    assert_eq!(hotlinked.status, 403);
+    assert!(hotlinked.body.len() < 300, "{} bytes", hotlinked.body.len());
+    assert_eq!(dev.edge.stats().refused, 9);
 }
 
 #[tokio::test]

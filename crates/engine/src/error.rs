@@ -19,6 +19,9 @@ pub enum EngineError {
     /// A fault of ours, not of the input.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Whoever asked for the render stopped waiting for it ([`crate::interrupt::Cancel`]).
+    #[error("the render was cancelled: nobody waits for it any more")]
+    Cancelled,
 }
 
 impl EngineError {
@@ -28,6 +31,8 @@ impl EngineError {
             EngineError::TooComplex(_) => 422,
             EngineError::Undecodable(_) | EngineError::UnsupportedFormat(_) => 415,
             EngineError::Internal(_) => 500,
+            // nginx's "client closed request": nobody reads it, and nothing caches it.
+            EngineError::Cancelled => 499,
         }
     }
 
@@ -39,6 +44,7 @@ impl EngineError {
             EngineError::Undecodable(_) => "undecodable",
             EngineError::UnsupportedFormat(_) => "unsupported_format",
             EngineError::Internal(_) => "internal",
+            EngineError::Cancelled => "cancelled",
         }
     }
 }

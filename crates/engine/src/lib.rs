@@ -9,6 +9,8 @@ pub mod effects;
 pub mod encode;
 mod error;
 pub mod geometry;
+pub mod interrupt;
+pub mod memory;
 pub mod orient;
 mod pipeline;
 pub mod planar;
@@ -55,10 +57,20 @@ pub struct Settings {
     pub scaled_decoder: bool,
     /// The render's wall-clock budget; past it the render stops with `too_complex` (422).
     pub deadline: Option<Duration>,
+    /// The render's memory budget in bytes: a render estimated to need more is refused with
+    /// `too_complex` (422) before anything is decoded ([`memory`]).
+    pub memory_budget: Option<u64>,
+    /// Set when nobody waits for the render any more; it stops at the next checkpoint.
+    pub cancel: Option<interrupt::Cancel>,
 }
 
 impl Settings {
-    fn from_config(config: &Config, encoder: EncoderSettings, deadline_s: f64) -> Settings {
+    fn from_config(
+        config: &Config,
+        encoder: EncoderSettings,
+        deadline_s: f64,
+        memory_mib: u64,
+    ) -> Settings {
         Settings {
             max_source_pixels: config.limits.max_source_pixels,
             max_source_bytes: config.limits.max_source_bytes,
@@ -69,6 +81,8 @@ impl Settings {
             ycc_path: YccPath::Subsampled,
             scaled_decoder: true,
             deadline: Some(Duration::from_secs_f64(deadline_s)),
+            memory_budget: Some(memory_mib << 20),
+            cancel: None,
         }
     }
 
@@ -78,6 +92,7 @@ impl Settings {
             config,
             config.encoding.request,
             config.limits.request_render_s,
+            config.limits.request_render_mib,
         )
     }
 
@@ -87,6 +102,7 @@ impl Settings {
             config,
             config.encoding.precompute,
             config.limits.precompute_render_s,
+            config.limits.precompute_render_mib,
         )
     }
 }
@@ -99,6 +115,8 @@ pub struct Output {
     pub width: u32,
     pub height: u32,
     pub frames: usize,
+    /// The most memory the render was estimated to hold at once, in bytes ([`memory`]).
+    pub memory: u64,
     /// Time spent in each pipeline step, in order.
     pub timings: Vec<(&'static str, Duration)>,
 }

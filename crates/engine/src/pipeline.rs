@@ -17,30 +17,44 @@ use crate::planar::{self, Ycc};
 use crate::probe::{self, Header, SourceFormat};
 use crate::raster::{Picture, Raster};
 use crate::resize::{self, Region};
-use crate::{Output, Settings, YccPath, color, effects, encode, orient, smartcrop};
+use crate::{
+    Output, Settings, YccPath, color, effects, encode, interrupt, memory, orient, smartcrop,
+};
 
 type Step = fn(&mut Job) -> Result<(), EngineError>;
 
-/// The steps, in order. Each is small and named so timings and failures say where they happened.
-const STEPS: &[(&str, Step)] = &[
-    ("check_bytes", check_bytes),
-    ("probe", probe_header),
-    ("check_pixels", check_pixels),
-    ("plan", plan),
-    ("decode", decode),
-    ("to_srgb", to_srgb),
-    ("orient", orient),
-    ("crop_and_resize", crop_and_resize),
-    ("pad", pad),
-    ("blur", blur),
-    ("sharpen", sharpen),
-    ("flatten", flatten),
-    ("encode", encode),
-];
+/// Where a step runs in precompute's fan-out, which renders many variants from one decode.
+/// A single render runs every step in table order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// Once per source: the bytes and the header are checked.
+    Source,
+    /// Once per variant before anything is decoded: its plan, and the budget it needs.
+    Plan,
+    /// Once per source, with the plan of the variant that needs the most pixels.
+    Decode,
+    /// Once per variant, from its own copy of the decoded picture.
+    Render,
+}
 
-/// Fan-out (precompute) splits the same list: the source steps run once for every variant,
-/// with the plan of whichever variant needs the most pixels, and the render steps run per variant.
-const SOURCE_STEPS: usize = 6;
+/// The steps, in order, each with its phase. Each is small and named so timings and failures
+/// say where they happened.
+const STEPS: &[(&str, Phase, Step)] = &[
+    ("check_bytes", Phase::Source, check_bytes),
+    ("probe", Phase::Source, probe_header),
+    ("check_pixels", Phase::Source, check_pixels),
+    ("plan", Phase::Plan, plan),
+    ("check_memory", Phase::Plan, check_memory),
+    ("decode", Phase::Decode, decode),
+    ("to_srgb", Phase::Decode, to_srgb),
+    ("orient", Phase::Render, orient),
+    ("crop_and_resize", Phase::Render, crop_and_resize),
+    ("pad", Phase::Render, pad),
+    ("blur", Phase::Render, blur),
+    ("sharpen", Phase::Render, sharpen),
+    ("flatten", Phase::Render, flatten),
+    ("encode", Phase::Render, encode),
+];
 
 /// A source decodes once for many variants only if it is more than this many times larger
 /// (per axis) than the largest variant needs; it is then downscaled once to that margin, which
@@ -59,7 +73,8 @@ struct Job<'a> {
     started: Instant,
     format: Option<SourceFormat>,
     header: Header,
-    svg: Option<resvg::usvg::Tree>,
+    /// A parsed SVG, and what its pre-scan measured.
+    svg: Option<(resvg::usvg::Tree, decode::svg_scan::Complexity)>,
     /// EXIF orientation followed by the user's `flip`/`rot`.
     orientation: Orientation,
     /// Source size after orientation.
@@ -78,6 +93,10 @@ struct Job<'a> {
     ycc: Option<Ycc>,
     /// Single renders may take the YCbCr path; a fan-out shares one RGB decode.
     allow_planar: bool,
+    /// A fan-out variant: the bytes of the decoded picture its source keeps for every variant.
+    shared: Option<u64>,
+    /// The memory this render was estimated to need at most (`check_memory`).
+    memory: u64,
     bytes: Vec<u8>,
 }
 
@@ -166,30 +185,28 @@ impl<'a> Job<'a> {
             content_origin: (0.0, 0.0),
             ycc: None,
             allow_planar: false,
+            shared: None,
+            memory: 0,
             bytes: Vec::new(),
         }
     }
 
-    /// Runs `steps` in order, timing each; a panic inside a decoder or encoder becomes
-    /// `Undecodable`, never an abort.
+    /// Runs the steps of `phases` in order, timing each; a panic inside a decoder or encoder
+    /// becomes `Undecodable`, never an abort.
     fn run(
         &mut self,
-        steps: &[(&'static str, Step)],
+        phases: &[Phase],
         timings: &mut Vec<(&'static str, std::time::Duration)>,
     ) -> Result<(), EngineError> {
-        for (name, step) in steps {
-            // The budget is checked before every step: a render past it stops here instead of
-            // going on to spend CPU on a result nobody waits for. Libraries that cannot be
-            // interrupted mid-step are kept short by the pre-flight limits (pixels, frames,
-            // the SVG pre-scan).
-            if let Some(budget) = self.settings.deadline
-                && self.started.elapsed() > budget
-            {
-                return Err(too_complex(format!(
-                    "the render ran past its {:.1} s budget before the {name} step",
-                    budget.as_secs_f64()
-                )));
-            }
+        let _scope = interrupt::Scope::enter(
+            self.started,
+            self.settings.deadline,
+            self.settings.cancel.clone(),
+        );
+        for (name, _, step) in STEPS.iter().filter(|(_, p, _)| phases.contains(p)) {
+            // Checked before every step, and inside the engine's own loops: a render past its
+            // budget or abandoned stops instead of spending CPU on a result nobody reads.
+            interrupt::checkpoint(&format!("before the {name} step"))?;
             let started = Instant::now();
             match std::panic::catch_unwind(AssertUnwindSafe(|| step(self))) {
                 Ok(result) => result?,
@@ -222,18 +239,21 @@ impl<'a> Job<'a> {
                 self.picture.frames.len()
             },
             format: self.output_format,
+            memory: self.memory,
             bytes: self.bytes,
             timings,
         }
     }
 }
 
+const ALL: &[Phase] = &[Phase::Source, Phase::Plan, Phase::Decode, Phase::Render];
+
 /// Runs every step for one variant.
 pub fn run(input: &[u8], ops: &Ops, settings: &Settings) -> Result<Output, EngineError> {
     let mut job = Job::new(input, ops, settings);
     job.allow_planar = true;
     let mut timings = Vec::with_capacity(STEPS.len());
-    job.run(STEPS, &mut timings)?;
+    job.run(ALL, &mut timings)?;
     Ok(job.output(timings))
 }
 
@@ -249,28 +269,33 @@ pub fn run_many(
     };
     let mut source = Job::new(input, first, settings);
     let mut shared = Vec::new();
-    source.run(&STEPS[..3], &mut shared)?;
+    source.run(&[Phase::Source], &mut shared)?;
     // A vector is rasterised at each output size: sharing a raster would blur the small ones.
     if source.format == Some(SourceFormat::Svg) {
         return Ok(variants.iter().map(|o| run(input, o, settings)).collect());
     }
-    // Decode with the plan of the variant that needs the most source pixels.
-    let mut largest: Option<Plan> = None;
+    // Decode with the plan of the variant that needs the most source pixels; each variant's
+    // plan is checked against the memory budget as if it were rendered alone.
+    let mut largest: Option<(Plan, &Ops)> = None;
     for ops in variants {
         source.ops = ops;
-        plan(&mut source)?;
+        source.run(&[Phase::Plan], &mut Vec::new())?;
         let p = source
             .plan
             .ok_or_else(|| EngineError::Internal("no plan".into()))?;
-        if largest.is_none_or(|l| p.scale_x.max(p.scale_y) > l.scale_x.max(l.scale_y)) {
-            largest = Some(p);
+        if largest.is_none_or(|(l, _)| p.scale_x.max(p.scale_y) > l.scale_x.max(l.scale_y)) {
+            largest = Some((p, ops));
         }
     }
-    source.plan = largest;
-    source.run(&STEPS[4..SOURCE_STEPS], &mut shared)?;
+    if let Some((plan, ops)) = largest {
+        source.plan = Some(plan);
+        source.ops = ops;
+    }
+    source.run(&[Phase::Decode], &mut shared)?;
     let started = Instant::now();
     shrink_to_margin(&mut source)?;
     shared.push(("intermediate", started.elapsed()));
+    let held = source.picture.bytes();
 
     Ok(variants
         .iter()
@@ -283,9 +308,9 @@ pub fn run_many(
             job.icc_applied = true;
             job.decode_scale = source.decode_scale;
             job.picture = source.picture.clone();
+            job.shared = Some(held);
             let mut timings = shared.clone();
-            job.run(&STEPS[3..4], &mut timings)?;
-            job.run(&STEPS[SOURCE_STEPS..], &mut timings)?;
+            job.run(&[Phase::Plan, Phase::Render], &mut timings)?;
             Ok(job.output(timings))
         })
         .collect())
@@ -343,9 +368,9 @@ fn probe_header(job: &mut Job) -> Result<(), EngineError> {
     let format = probe::sniff(job.input)?;
     job.header = probe::header(format, job.input)?;
     if format == SourceFormat::Svg {
-        let tree = decode::svg::parse(job.input)?;
+        let (tree, complexity) = decode::svg::parse(job.input)?;
         (job.header.width, job.header.height) = decode::svg::size(&tree);
-        job.svg = Some(tree);
+        job.svg = Some((tree, complexity));
     }
     job.format = Some(format);
     Ok(())
@@ -428,22 +453,12 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
     let max_pixels = job.settings.max_source_pixels;
     let picture = match job.format {
         Some(SourceFormat::Jpeg) => {
-            let planar = job.settings.ycc_path != YccPath::Never && job.planar_eligible(&plan);
+            let JpegScale {
+                planar,
+                exact,
+                numerator,
+            } = jpeg_scale(job, &plan);
             let own = job.settings.scaled_decoder;
-            // An output of exactly 1/4 of the source is the decode itself, filtered like the
-            // Lanczos3 resize it replaces (YCbCr path only: that is where our decoder outputs at
-            // its own speed; see decode::jpeg::exact_numerator).
-            let exact = if planar && own {
-                decode::jpeg::exact_numerator(plan.scale_x, plan.scale_y)
-            } else {
-                None
-            };
-            let numerator = exact.unwrap_or_else(|| {
-                decode::jpeg::shrink_numerator(
-                    plan.scale_x.max(plan.scale_y),
-                    f64::from(job.settings.encoder.jpeg_shrink_margin),
-                )
-            });
             let scale = f64::from(numerator) / 8.0;
             if numerator < 8 && own && (job.header.progressive || exact.is_some()) {
                 // Only the coefficients this scale needs (decode::progressive); what that
@@ -472,6 +487,8 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
                     return Ok(());
                 }
             }
+            // Our decoder also declines when it was interrupted; libjpeg must not start then.
+            interrupt::checkpoint("in the decode step")?;
             if planar
                 && (numerator == 8 || job.settings.ycc_path == YccPath::Always)
                 && let Some(ycc) = planar::decode_jpeg(job.input, numerator)?
@@ -508,25 +525,111 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
             Picture::still(decode::avif::decode(job.input, limit)?.drop_opaque_alpha())
         }
         Some(SourceFormat::Svg) => {
+            let (w, h) = svg_raster_size(job, &plan);
             let tree = job
                 .svg
                 .as_ref()
                 .ok_or_else(|| EngineError::Internal("SVG not parsed".into()))?;
-            // Render the whole drawing at its scaled size, in stored (pre-rotation) axes.
-            let (sx, sy) = if job.orientation.transposes() {
-                (plan.scale_y, plan.scale_x)
-            } else {
-                (plan.scale_x, plan.scale_y)
-            };
-            let w = ((f64::from(job.header.width) * sx).round() as u32)
-                .clamp(1, job.settings.max_width.max(job.settings.max_height));
-            let h = ((f64::from(job.header.height) * sy).round() as u32)
-                .clamp(1, job.settings.max_width.max(job.settings.max_height));
-            Picture::still(decode::svg::render(tree, w, h)?)
+            Picture::still(decode::svg::render(&tree.0, w, h)?)
         }
         None => return Err(EngineError::Internal("decode before probe".into())),
     };
     job.picture = picture;
+    Ok(())
+}
+
+/// How a JPEG decodes for `plan`: on which path and at which DCT scale.
+struct JpegScale {
+    /// The YCbCr path (no step needs RGB).
+    planar: bool,
+    /// The decode is the output itself (see `decode::jpeg::exact_numerator`).
+    exact: Option<u8>,
+    /// Decoded eighths of the source size.
+    numerator: u8,
+}
+
+fn jpeg_scale(job: &Job, plan: &Plan) -> JpegScale {
+    let planar = job.settings.ycc_path != YccPath::Never && job.planar_eligible(plan);
+    // An output of exactly 1/4 of the source is the decode itself, filtered like the Lanczos3
+    // resize it replaces (YCbCr path only: that is where our decoder outputs at its own speed).
+    let exact = if planar && job.settings.scaled_decoder {
+        decode::jpeg::exact_numerator(plan.scale_x, plan.scale_y)
+    } else {
+        None
+    };
+    let numerator = exact.unwrap_or_else(|| {
+        decode::jpeg::shrink_numerator(
+            plan.scale_x.max(plan.scale_y),
+            f64::from(job.settings.encoder.jpeg_shrink_margin),
+        )
+    });
+    JpegScale {
+        planar,
+        exact,
+        numerator,
+    }
+}
+
+/// An SVG renders whole at its scaled size, in stored (pre-rotation) axes.
+fn svg_raster_size(job: &Job, plan: &Plan) -> (u32, u32) {
+    let (sx, sy) = if job.orientation.transposes() {
+        (plan.scale_y, plan.scale_x)
+    } else {
+        (plan.scale_x, plan.scale_y)
+    };
+    let most = job.settings.max_width.max(job.settings.max_height);
+    (
+        ((f64::from(job.header.width) * sx).round() as u32).clamp(1, most),
+        ((f64::from(job.header.height) * sy).round() as u32).clamp(1, most),
+    )
+}
+
+/// Refuses a render whose buffers would outgrow the memory budget, before any is allocated.
+fn check_memory(job: &mut Job) -> Result<(), EngineError> {
+    let (Some(plan), Some(format)) = (job.plan, job.format) else {
+        return Err(EngineError::Internal("check_memory before plan".into()));
+    };
+    let source = (job.header.width, job.header.height);
+    let (decoded, decode) = match (&job.shared, format) {
+        // A fan-out variant reads the picture the source phase decoded once.
+        (Some(_), _) => (job.size(), false),
+        (None, SourceFormat::Jpeg) => {
+            let n = u32::from(jpeg_scale(job, &plan).numerator);
+            let scaled = |v: u32| (v * n).div_ceil(8).max(1);
+            ((scaled(source.0), scaled(source.1)), true)
+        }
+        (None, SourceFormat::Svg) => (svg_raster_size(job, &plan), true),
+        (None, _) => (source, true),
+    };
+    let shape = memory::Shape {
+        format,
+        source,
+        frames: job.header.frames,
+        progressive: job.header.progressive,
+        decoded,
+        svg: job.svg.as_ref().map(|(_, c)| *c).unwrap_or_default(),
+        icc: job.header.icc.is_some() && !job.icc_applied,
+        orient: !job.orientation.is_identity(),
+        out: (plan.out_w, plan.out_h),
+        canvas: plan.canvas,
+        effects: job.ops.blur().is_some() || job.ops.sharpen().is_some(),
+        output: job.output_format,
+        encoder: job.settings.encoder,
+        decode,
+        shared: job.shared.unwrap_or(0),
+    };
+    let estimate = shape.estimate();
+    job.memory = estimate.bytes;
+    if let Some(budget) = job.settings.memory_budget
+        && estimate.bytes > budget
+    {
+        return Err(too_complex(format!(
+            "the render would hold about {} MiB at its {} step; the memory budget is {} MiB",
+            estimate.bytes.div_ceil(1 << 20),
+            estimate.step,
+            budget >> 20
+        )));
+    }
     Ok(())
 }
 
@@ -536,7 +639,8 @@ fn to_srgb(job: &mut Job) -> Result<(), EngineError> {
         if let Some(transform) =
             color::SrgbTransform::new(icc, job.picture.frames.iter().any(|f| f.raster.has_alpha()))
         {
-            for f in &mut job.picture.frames {
+            for (i, f) in job.picture.frames.iter_mut().enumerate() {
+                interrupt::checkpoint(&format!("converting frame {} to sRGB", i + 1))?;
                 transform.apply(&mut f.raster);
             }
         }
@@ -628,22 +732,24 @@ fn pad(job: &mut Job) -> Result<(), EngineError> {
     Ok(())
 }
 
-fn each_frame(job: &mut Job, f: impl Fn(&Raster) -> Raster) {
-    for frame in &mut job.picture.frames {
+fn each_frame(job: &mut Job, f: impl Fn(&Raster) -> Raster) -> Result<(), EngineError> {
+    for (i, frame) in job.picture.frames.iter_mut().enumerate() {
+        interrupt::checkpoint(&format!("at frame {}", i + 1))?;
         frame.raster = f(&frame.raster);
     }
+    Ok(())
 }
 
 fn blur(job: &mut Job) -> Result<(), EngineError> {
     if let Some(sigma) = job.ops.blur() {
-        each_frame(job, |r| effects::blur(r, sigma.value()));
+        each_frame(job, |r| effects::blur(r, sigma.value()))?;
     }
     Ok(())
 }
 
 fn sharpen(job: &mut Job) -> Result<(), EngineError> {
     if let Some(sigma) = job.ops.sharpen() {
-        each_frame(job, |r| effects::sharpen(r, sigma.value()));
+        each_frame(job, |r| effects::sharpen(r, sigma.value()))?;
     }
     Ok(())
 }
@@ -653,7 +759,7 @@ fn flatten(job: &mut Job) -> Result<(), EngineError> {
     let has_alpha = job.picture.frames.iter().any(|f| f.raster.has_alpha());
     if has_alpha && !job.output_format.supports_alpha() {
         let bg = job.ops.background_or_default();
-        each_frame(job, |r| effects::flatten(r, bg));
+        each_frame(job, |r| effects::flatten(r, bg))?;
     }
     Ok(())
 }
@@ -679,14 +785,30 @@ fn encode(job: &mut Job) -> Result<(), EngineError> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Phase, STEPS};
+
     #[test]
     fn steps_are_in_pipeline_order() {
-        let names: Vec<&str> = super::STEPS.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = STEPS.iter().map(|(n, _, _)| *n).collect();
         assert_eq!(names.first(), Some(&"check_bytes"));
-        assert!(
-            names.iter().position(|n| *n == "check_pixels")
-                < names.iter().position(|n| *n == "decode")
-        );
+        let at = |step: &str| names.iter().position(|n| *n == step);
+        assert!(at("check_pixels") < at("decode"));
+        assert!(at("check_memory") < at("decode"));
         assert_eq!(names.last(), Some(&"encode"));
+    }
+
+    /// A fan-out runs the phases in turn, so a single render (every step in table order) and
+    /// a fan-out variant see the steps in the same order only if each phase is one contiguous
+    /// run of the table, in phase order.
+    #[test]
+    fn each_phase_is_one_run_of_the_table_in_order() {
+        let phases: Vec<Phase> = STEPS.iter().map(|(_, p, _)| *p).collect();
+        assert!(
+            phases.windows(2).all(|w| w[0] <= w[1]),
+            "phases out of order: {phases:?}"
+        );
+        for phase in [Phase::Source, Phase::Plan, Phase::Decode, Phase::Render] {
+            assert!(phases.contains(&phase), "{phase:?} has no steps");
+        }
     }
 }

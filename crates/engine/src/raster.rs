@@ -1,5 +1,7 @@
 //! In-memory pictures: 8-bit RGB or RGBA rasters, and animation frames sharing one canvas size.
 
+use crate::error::EngineError;
+
 /// Interleaved 8-bit pixels, 3 (RGB) or 4 (RGBA, straight alpha) channels.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Raster {
@@ -103,18 +105,28 @@ impl Picture {
         self.frames.len() > 1
     }
 
-    /// Applies `f` to every frame's raster.
-    pub fn map<E>(self, mut f: impl FnMut(Raster) -> Result<Raster, E>) -> Result<Picture, E> {
+    /// The bytes its frames' pixels occupy.
+    pub fn bytes(&self) -> u64 {
+        self.frames.iter().map(|f| f.raster.data.len() as u64).sum()
+    }
+
+    /// Applies `f` to every frame's raster, stopping at a frame if the render is interrupted.
+    pub fn map(
+        self,
+        mut f: impl FnMut(Raster) -> Result<Raster, EngineError>,
+    ) -> Result<Picture, EngineError> {
         let frames = self
             .frames
             .into_iter()
-            .map(|fr| {
+            .enumerate()
+            .map(|(i, fr)| {
+                crate::interrupt::checkpoint(&format!("at frame {}", i + 1))?;
                 Ok(Frame {
                     raster: f(fr.raster)?,
                     delay_ms: fr.delay_ms,
                 })
             })
-            .collect::<Result<_, E>>()?;
+            .collect::<Result<_, EngineError>>()?;
         Ok(Picture {
             frames,
             loop_count: self.loop_count,

@@ -59,6 +59,12 @@ pub struct Limits {
     pub request_render_s: f64,
     /// Wall-clock budget of one original's fan-out in precompute (under its timeout).
     pub precompute_render_s: f64,
+    /// Memory budget of one render on the request path, in MiB: a render whose buffers would
+    /// outgrow it is refused before anything is decoded. Under the transform function's
+    /// memory, leaving room for the runtime, the source and the output.
+    pub request_render_mib: u64,
+    /// Memory budget of one original's fan-out in precompute, in MiB.
+    pub precompute_render_mib: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -408,6 +414,14 @@ impl Config {
         ] {
             if !(0.1..=900.0).contains(&s) {
                 return bad(format!("limits.{name} must be 0.1-900 seconds, got {s}"));
+            }
+        }
+        for (name, mib) in [
+            ("request_render_mib", self.limits.request_render_mib),
+            ("precompute_render_mib", self.limits.precompute_render_mib),
+        ] {
+            if !(64..=65_536).contains(&mib) {
+                return bad(format!("limits.{name} must be 64-65536 MiB, got {mib}"));
             }
         }
         if self.limits.max_source_pixels == 0 || self.limits.max_source_bytes == 0 {

@@ -196,7 +196,7 @@ fn encode_path(decoded: &str) -> String {
 }
 
 /// Shortens and escapes attacker-controlled text before it is quoted in an error message.
-pub(crate) fn printable(s: &str) -> String {
+pub fn printable(s: &str) -> String {
     let mut out: String = s.chars().take(40).flat_map(char::escape_default).collect();
     if s.chars().count() > 40 {
         out.push('…');

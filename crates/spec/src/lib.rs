@@ -18,7 +18,7 @@ mod types;
 
 pub use config::{Access, Config};
 pub use error::{ErrorKind, SpecError};
-pub use key::Key;
+pub use key::{Key, printable};
 pub use ops::{NO_OPS, Ops};
 pub use types::{Color, Fit, Format, Orientation, Position, Sigma};
 

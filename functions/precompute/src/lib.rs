@@ -147,7 +147,7 @@ impl<O: ObjectStore, D: ObjectStore> Precompute<O, D> {
         .await
         .map_err(|e| Failure::Temporary(format!("render task failed: {e}")))?
         .map_err(|e| match e {
-            EngineError::Internal(_) => Failure::Temporary(e.to_string()),
+            EngineError::Internal(_) | EngineError::Cancelled => Failure::Temporary(e.to_string()),
             other => Failure::Permanent(other.to_string()),
         })?;
 

@@ -20,6 +20,9 @@ pub struct Request {
     /// The raw (percent-encoded) path: the canonical path CloudFront forwards.
     pub path: String,
     pub request_id: String,
+    /// Set by the local edge when every viewer waiting for this render has gone; Lambda
+    /// has no such signal (a Function URL request runs to its end).
+    pub cancel: Option<imgfront_engine::interrupt::Cancel>,
 }
 
 /// An HTTP reply, ready to be streamed or buffered by the adapter.
@@ -112,7 +115,10 @@ impl<S: ObjectStore> Origin<S> {
                 return Err(Failure {
                     status: 405,
                     kind: "method_not_allowed",
-                    message: format!("method {other} is not allowed; use GET or HEAD"),
+                    message: format!(
+                        "method {} is not allowed; use GET or HEAD",
+                        imgfront_spec::printable(other)
+                    ),
                 });
             }
         };
@@ -154,7 +160,8 @@ impl<S: ObjectStore> Origin<S> {
         record.source_bytes = original.bytes.len();
 
         let started = Instant::now();
-        let settings = self.settings.clone();
+        let mut settings = self.settings.clone();
+        settings.cancel = req.cancel.clone();
         let ops = spec.ops.clone();
         let input = original.bytes.clone();
         let output = tokio::task::spawn_blocking(move || {

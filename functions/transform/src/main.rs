@@ -39,6 +39,7 @@ async fn main() -> Result<(), Error> {
                         .unwrap_or_default(),
                     path: event.payload.raw_path.clone().unwrap_or_default(),
                     request_id: event.context.request_id.clone(),
+                    cancel: None,
                 };
                 let (reply, record) = origin.handle(&req).await;
                 record.log();

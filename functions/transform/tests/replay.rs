@@ -175,6 +175,7 @@ fn load_event(path: &Path) -> Request {
         method: ev.request_context.http.method.clone().expect("method"),
         path: ev.raw_path.clone().expect("rawPath"),
         request_id: ev.request_context.request_id.clone().expect("requestId"),
+        cancel: None,
     }
 }
 
@@ -350,6 +351,7 @@ async fn a_failed_store_still_serves_the_image() {
             method: "GET".into(),
             path: "/demo/flowers.jpeg/fmt_webp,w_160".into(),
             request_id: "r1".into(),
+            cancel: None,
         })
         .await;
     assert_eq!(reply.status, 200);

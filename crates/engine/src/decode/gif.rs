@@ -24,6 +24,7 @@ pub fn decode(bytes: &[u8], max_frame_bytes: u64) -> Result<Picture, EngineError
     let mut canvas = vec![0u8; w as usize * h as usize * 4];
     let mut frames = Vec::new();
     loop {
+        crate::interrupt::checkpoint(&format!("decoding GIF frame {}", frames.len() + 1))?;
         let frame = match decoder.read_next_frame() {
             Ok(Some(f)) => f,
             Ok(None) => break,

@@ -147,6 +147,9 @@ fn parse(
             }
             SOS => {
                 let f = frame.as_mut().ok_or("scan before frame header")?;
+                if crate::interrupt::checkpoint("").is_err() {
+                    return Err("interrupted");
+                }
                 let scan = Scan::parse(r.segment()?, f)?;
                 if scan.ss != 0 && f.dc_only() {
                     // An AC scan: its coefficients are not needed at 1/8 scale.

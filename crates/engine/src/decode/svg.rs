@@ -5,11 +5,13 @@
 use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg::{ImageHrefResolver, Options, Tree};
 
+use super::svg_scan::Complexity;
 use crate::error::{EngineError, undecodable};
 use crate::raster::Raster;
 
-pub fn parse(bytes: &[u8]) -> Result<Tree, EngineError> {
-    super::svg_scan::scan(bytes)?;
+/// Parses a document that passed the pre-scan; returns what the scan measured with the tree.
+pub fn parse(bytes: &[u8]) -> Result<(Tree, Complexity), EngineError> {
+    let complexity = super::svg_scan::scan(bytes)?;
     let options = Options {
         resources_dir: None,
         image_href_resolver: ImageHrefResolver {
@@ -18,7 +20,8 @@ pub fn parse(bytes: &[u8]) -> Result<Tree, EngineError> {
         },
         ..Options::default()
     };
-    Tree::from_data(bytes, &options).map_err(|e| undecodable(format!("SVG: {e}")))
+    let tree = Tree::from_data(bytes, &options).map_err(|e| undecodable(format!("SVG: {e}")))?;
+    Ok((tree, complexity))
 }
 
 /// The intrinsic size, rounded up to whole pixels.

@@ -79,8 +79,18 @@ const GEOMETRY: &[&str] = &[
     "stroke-miterlimit",
 ];
 
+/// What the pre-scan found that sizes the render: each layer and each kept filter result is a
+/// canvas-sized pixmap while resvg draws ([`crate::memory`] counts them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Complexity {
+    /// Layered elements nested in one another, references followed.
+    pub layers: usize,
+    /// Filter primitives in the document.
+    pub filter_primitives: usize,
+}
+
 /// Checks `bytes` against every limit above; `Ok` means usvg may convert it.
-pub fn scan(bytes: &[u8]) -> Result<(), EngineError> {
+pub fn scan(bytes: &[u8]) -> Result<Complexity, EngineError> {
     let text = std::str::from_utf8(bytes).map_err(|_| undecodable("SVG: not UTF-8 text"))?;
     // Text and attribute nodes count towards roxmltree's limit too, hence the margin.
     let options = ParsingOptions {
@@ -151,7 +161,11 @@ pub fn scan(bytes: &[u8]) -> Result<(), EngineError> {
             check_filter_region(node, canvas)?;
         }
     }
-    References::new(&elements).check()
+    let layers = References::new(&elements).check()?;
+    Ok(Complexity {
+        layers,
+        filter_primitives: primitives,
+    })
 }
 
 fn refuse(what: String) -> EngineError {
@@ -328,16 +342,19 @@ impl<'a, 'input> References<'a, 'input> {
         }
     }
 
-    fn check(&self) -> Result<(), EngineError> {
+    /// The deepest layer nesting, once every reference and cycle is checked.
+    fn check(&self) -> Result<usize, EngineError> {
         let mut marks: HashMap<roxmltree::NodeId, Mark> = HashMap::new();
         let mut total: u64 = 0;
+        let mut deepest = 0;
         for node in self
             .elements
             .iter()
             .filter(|n| n.parent_element().is_none())
         {
             let mut path = Vec::new();
-            let (_, expanded) = self.visit(*node, 0, &mut marks, &mut path)?;
+            let (layers, expanded) = self.visit(*node, 0, &mut marks, &mut path)?;
+            deepest = deepest.max(layers);
             total = total.saturating_add(expanded);
         }
         if total > MAX_EXPANDED_NODES {
@@ -345,7 +362,7 @@ impl<'a, 'input> References<'a, 'input> {
                 "{total} elements once every <use> is expanded; the limit is {MAX_EXPANDED_NODES}"
             )));
         }
-        Ok(())
+        Ok(deepest)
     }
 
     /// Layer depth and expanded element count of `node`'s subtree, following references.
@@ -477,7 +494,7 @@ mod tests {
     use super::*;
 
     fn verdict(svg: &str) -> Result<(), String> {
-        scan(svg.as_bytes()).map_err(|e| e.to_string())
+        scan(svg.as_bytes()).map(drop).map_err(|e| e.to_string())
     }
 
     fn svg(body: &str) -> String {

@@ -62,6 +62,7 @@ fn decode_animation(bytes: &[u8]) -> Result<Picture, EngineError> {
         let mut frames = Vec::with_capacity(info.frame_count.min(1024) as usize);
         let mut last_ms = 0;
         while w::WebPAnimDecoderHasMoreFrames(decoder.0) > 0 {
+            crate::interrupt::checkpoint(&format!("decoding WebP frame {}", frames.len() + 1))?;
             let mut buf: *mut u8 = std::ptr::null_mut();
             let mut end: std::os::raw::c_int = 0;
             if w::WebPAnimDecoderGetNext(decoder.0, &mut buf, &mut end) == 0 || buf.is_null() {

@@ -21,7 +21,8 @@ pub fn encode(picture: &Picture) -> Result<Vec<u8>, EngineError> {
             };
             enc.set_repeat(repeat).map_err(internal)?;
         }
-        for f in &picture.frames {
+        for (i, f) in picture.frames.iter().enumerate() {
+            crate::interrupt::checkpoint(&format!("encoding GIF frame {}", i + 1))?;
             let mut rgba = f.raster.to_rgba().data;
             let mut frame = Frame::from_rgba_speed(w, h, &mut rgba, 10);
             frame.delay = u16::try_from(f.delay_ms / 10).unwrap_or(u16::MAX);

@@ -21,7 +21,8 @@ pub fn encode(picture: &Picture, quality: u8, method: u8) -> Result<Vec<u8>, Eng
         let mut enc = AnimEncoder::new(picture.width(), picture.height(), &cfg);
         enc.set_loop_count(i32::from(picture.loop_count));
         let mut t = 0i32;
-        for (frame, r) in picture.frames.iter().zip(&rgba) {
+        for (i, (frame, r)) in picture.frames.iter().zip(&rgba).enumerate() {
+            crate::interrupt::checkpoint(&format!("encoding WebP frame {}", i + 1))?;
             enc.add_frame(AnimFrame::from_rgba(&r.data, r.width, r.height, t));
             t = t.saturating_add(i32::try_from(frame.delay_ms).unwrap_or(100));
         }
