@@ -34,9 +34,11 @@ demo-originals:
 test:
     scripts/test
 
-# Fast inner loop: the Rust tests only.
-rust-test:
-    cargo test --workspace
+# The inner loop, under 2 minutes after an incremental build: the spec's and the engine's tests
+# and every crate's unit tests; no moto, npm, Chromium or fault injection (`just test` has them).
+test-fast:
+    cargo test -q -p imgfront-spec -p imgfront-engine
+    cargo test -q --workspace --lib --bins
 
 # Canonical path of a viewer URL, e.g. `just canon '/demo/a.jpg?w=300&dpr=2'`.
 canon URL:
@@ -56,7 +58,7 @@ lambda-e2e:
 
 # Lambda zip of the transform function for arm64 (target/lambda-arm64/transform/bootstrap.zip).
 build-transform:
-    PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 -p transform --output-format zip --lambda-dir target/lambda-arm64
+    PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 -p imgfront-transform --output-format zip --lambda-dir target/lambda-arm64
 
 # Synthesize the CDK app offline, bundling the three functions for arm64 with cargo-lambda.
 synth:

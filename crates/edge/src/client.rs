@@ -9,23 +9,11 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+pub use imgfront_origin::Response;
+
 pub struct Client {
     addr: SocketAddr,
     sender: SendRequest<Empty<Bytes>>,
-}
-
-/// Status, headers (lower-case names) and body of one response.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        transform::header_value(&self.headers, name)
-    }
 }
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -47,7 +35,7 @@ impl Client {
         method: &str,
         path_and_query: &str,
         headers: &[(&str, &str)],
-    ) -> Result<Reply, Error> {
+    ) -> Result<Response, Error> {
         let mut builder = hyper::Request::builder()
             .method(method)
             .uri(path_and_query)
@@ -67,14 +55,14 @@ impl Client {
             .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
         let body = response.into_body().collect().await?.to_bytes();
-        Ok(Reply {
+        Ok(Response {
             status,
             headers,
             body,
         })
     }
 
-    pub async fn get(&mut self, path_and_query: &str, accept: &str) -> Result<Reply, Error> {
+    pub async fn get(&mut self, path_and_query: &str, accept: &str) -> Result<Response, Error> {
         self.send("GET", path_and_query, &[("accept", accept)])
             .await
     }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use imgfront_precompute::Precompute;
 use imgfront_spec::{Access, Config, Spec};
 use imgfront_store::ObjectStore;
-use precompute::Precompute;
 
 use crate::edge::{Edge, Response};
 use crate::gallery;

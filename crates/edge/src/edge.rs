@@ -9,46 +9,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use imgfront_engine::interrupt::Cancel;
+pub use imgfront_origin::Response;
+use imgfront_origin::{Origin, Request};
 use imgfront_spec::Spec;
 use imgfront_store::ObjectStore;
 use serde::Serialize;
 use tokio::sync::watch;
-use transform::{Origin, Request};
 
 use crate::lru::ByteLru;
 use crate::viewer::{Viewer, ViewerInput};
-
-/// A response as the viewer sees it.
-#[derive(Clone, Debug)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-}
-
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        transform::header_value(&self.headers, name)
-    }
-
-    pub fn json(status: u16, cache_control: &str, value: &serde_json::Value) -> Response {
-        let body = Bytes::from(value.to_string());
-        Response {
-            status,
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("cache-control".into(), cache_control.into()),
-                ("content-length".into(), body.len().to_string()),
-            ],
-            body,
-        }
-    }
-
-    pub fn with_header(mut self, name: &str, value: &str) -> Response {
-        self.headers.push((name.to_string(), value.to_string()));
-        self
-    }
-}
 
 /// What the origin group answered, as the edge caches it.
 struct Fetched {
@@ -480,17 +449,7 @@ impl<S: ObjectStore + 'static> Edge<S> {
                 cancel: Some(cancel.clone()),
             })
             .await;
-        let mut headers: Vec<(String, String)> = reply
-            .headers
-            .into_iter()
-            .map(|(n, v)| (n.to_string(), v))
-            .collect();
-        headers.push(("x-origin".into(), "transform".into()));
-        Response {
-            status: reply.status,
-            headers,
-            body: reply.body,
-        }
+        reply.with_header("x-origin", "transform")
     }
 }
 

@@ -12,11 +12,11 @@ use std::time::Duration;
 use imgfront_edge::Dev;
 use imgfront_edge::client::Client;
 use imgfront_engine::probe;
+use imgfront_precompute::Precompute;
 use imgfront_spec::sign;
 use imgfront_spec::{Config, Spec};
 use imgfront_store::{AnyStore, ObjectStore, S3Store};
 use imgfront_testkit::{Moto, repo_root};
-use precompute::Precompute;
 
 const CHROME_ACCEPT: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
 
@@ -271,7 +271,7 @@ async fn s3_mode_precomputes_new_originals_with_the_lambda_code() {
     let photo = std::fs::read(repo_root().join("demo/originals/demo/harbour.jpg")).unwrap();
     moto.put(&originals, "demo/new/harbour.jpg", photo).await;
     let key = imgfront_spec::Key::from_decoded(&config, "demo/new/harbour.jpg").unwrap();
-    let expected: Vec<String> = precompute::variants(&config, &key)
+    let expected: Vec<String> = imgfront_precompute::variants(&config, &key)
         .unwrap()
         .iter()
         .map(Spec::derivative_key)

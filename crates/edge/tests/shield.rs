@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imgfront_edge::Dev;
-use imgfront_edge::client::{Client, Reply};
+use imgfront_edge::client::{Client, Response};
 use imgfront_engine::raster::{Frame, Picture, Raster};
 use imgfront_spec::{Config, Format};
 use imgfront_store::{AnyStore, FsStore};
@@ -65,7 +65,7 @@ async fn start(name: &str) -> (SocketAddr, Arc<Dev<AnyStore>>, std::path::PathBu
 const URL: &str = "/demo/slow.gif?w=640&blur=2";
 const STORED: &str = "demo/slow.gif/blur_2,w_640";
 
-async fn get(addr: SocketAddr) -> Reply {
+async fn get(addr: SocketAddr) -> Response {
     let mut c = Client::connect(addr).await.unwrap();
     c.get(URL, "image/gif").await.unwrap()
 }

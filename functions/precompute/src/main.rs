@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use imgfront_precompute::Precompute;
 use imgfront_spec::Config;
 use imgfront_store::S3Store;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use precompute::Precompute;
 use serde_json::Value;
 
 #[tokio::main]
@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let pre = Arc::clone(&pre);
         async move {
-            precompute::events::handle(&pre, event.payload)
+            imgfront_precompute::events::handle(&pre, event.payload)
                 .await
                 .map_err(Error::from)
         }

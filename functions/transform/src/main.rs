@@ -1,4 +1,4 @@
-//! Lambda adapter: Function URL event in, [`transform::Origin`] in the middle, response out.
+//! Lambda adapter: Function URL event in, [`imgfront_origin::Origin`] in the middle, response out.
 //! Responses stream by default (the Function URL's `RESPONSE_STREAM` invoke mode), so
 //! outputs over the 6 MB buffered limit are served like any other.
 
@@ -9,13 +9,13 @@ use aws_lambda_events::event::lambda_function_urls::{
 };
 use aws_lambda_events::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use base64::Engine as _;
+use imgfront_origin::{Origin, Request, Response};
 use imgfront_spec::Config;
 use imgfront_store::S3Store;
 use lambda_runtime::streaming::Body;
 use lambda_runtime::{Error, FunctionResponse, LambdaEvent, MetadataPrelude, StreamResponse};
-use transform::{Origin, Reply, Request};
 
-type Response = FunctionResponse<LambdaFunctionUrlResponse, Body>;
+type LambdaResponse = FunctionResponse<LambdaFunctionUrlResponse, Body>;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -44,7 +44,7 @@ async fn main() -> Result<(), Error> {
                 let (reply, record) = origin.handle(&req).await;
                 record.log();
                 record.emit_emf();
-                Ok::<Response, Error>(if buffered {
+                Ok::<LambdaResponse, Error>(if buffered {
                     FunctionResponse::BufferedResponse(buffered_response(reply))
                 } else {
                     FunctionResponse::StreamingResponse(streaming_response(reply))
@@ -55,17 +55,20 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-fn header_map(reply: &Reply) -> HeaderMap {
+fn header_map(reply: &Response) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (name, value) in &reply.headers {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            map.insert(HeaderName::from_static(name), v);
+        if let (Ok(name), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            map.insert(name, v);
         }
     }
     map
 }
 
-fn streaming_response(reply: Reply) -> StreamResponse<Body> {
+fn streaming_response(reply: Response) -> StreamResponse<Body> {
     StreamResponse {
         metadata_prelude: MetadataPrelude {
             status_code: StatusCode::from_u16(reply.status)
@@ -77,7 +80,7 @@ fn streaming_response(reply: Reply) -> StreamResponse<Body> {
     }
 }
 
-fn buffered_response(reply: Reply) -> LambdaFunctionUrlResponse {
+fn buffered_response(reply: Response) -> LambdaFunctionUrlResponse {
     let mut resp = LambdaFunctionUrlResponse::default();
     resp.status_code = i64::from(reply.status);
     resp.headers = header_map(&reply);

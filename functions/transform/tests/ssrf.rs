@@ -11,7 +11,7 @@ fn cargo_tree(args: &[&str]) -> String {
             "tree",
             "--locked",
             "-p",
-            "transform",
+            "imgfront-transform",
             "-e",
             "normal",
             "--prefix",

@@ -216,7 +216,7 @@ pub fn replay(
 }
 
 fn preset_paths(config: &Config, key: &Key) -> Vec<String> {
-    precompute::variants(config, key)
+    imgfront_precompute::variants(config, key)
         .map(|specs| specs.iter().map(Spec::canonical_path).collect())
         .unwrap_or_default()
 }

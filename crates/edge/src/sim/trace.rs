@@ -99,7 +99,7 @@ impl TraceRequest {
     }
 }
 
-/// What the generated trace looks like; the defaults are the ones the README reports.
+/// What the generated trace looks like; docs/local-edge.md reports the run of the defaults.
 #[derive(Clone, Debug)]
 pub struct TraceShape {
     pub requests: u64,

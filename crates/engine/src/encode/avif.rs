@@ -1,7 +1,7 @@
 //! AVIF with libaom (AV1 all-intra), one thread, 4:4:4 BT.601 full range, at the configured speed.
 //!
 //! libaom, the encoder inside sharp (through libheif), spends its bits better than rav1e: at equal
-//! bytes rav1e at its fast speeds scored 4–6 SSIMULACRA2 points under it (README, sweeps).
+//! bytes rav1e at its fast speeds scored 4–6 SSIMULACRA2 points under it (docs/benchmarks-history.md#avif-on-the-request-path).
 
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
@@ -40,7 +40,7 @@ pub fn encode(img: &Raster, quality: u8, s: &EncoderSettings) -> Result<Vec<u8>,
 
 /// Quality → cq-level (0 best … 63 worst): libheif's linear scale (there q50 is cq 32), one step
 /// finer: q50 is cq 31. That step buys back what speed 6 loses against sharp's slower speed: at
-/// cq 32 one photo of nine scored 2.4 under sharp, at cq 30 bytes rose 13–20% (README, AVIF sweep).
+/// cq 32 one photo of nine scored 2.4 under sharp, at cq 30 bytes rose 13–20% (docs/benchmarks-history.md#avif-on-the-request-path).
 fn cq_level(quality: u8) -> c_uint {
     let q = c_uint::from(quality.min(100));
     ((100 - q) * 62 + 50) / 100
@@ -189,7 +189,7 @@ fn av1(
         enc.control(aom::AOME_SET_CQ_LEVEL, cq_level(quality) as c_int)?;
         if s.avif_quant_matrices {
             // Flatter matrices than libaom's default range (5–9): the default took 2 points
-            // off a noisy photo's card; 7–10 kept it within 1.8 (README, AVIF precompute).
+            // off a noisy photo's card; 7–10 kept it within 1.8 (docs/benchmarks-history.md#avif-in-precompute).
             enc.control(aom::AV1E_SET_ENABLE_QM, 1)?;
             enc.control(aom::AV1E_SET_QM_MIN, 7)?;
             enc.control(aom::AV1E_SET_QM_MAX, 10)?;

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use imgfront_engine::probe::{self, SourceFormat};
+use imgfront_origin::{META_SOURCE_ETAG, META_SOURCE_KEY, Origin, Request, Response};
 use imgfront_spec::Config;
 use imgfront_store::{ObjectStore, S3Store, etag_of};
 use imgfront_testkit::{Moto, corpus_dir};
-use transform::{META_SOURCE_ETAG, META_SOURCE_KEY, Origin, Reply, Request};
 
 /// What one event must produce.
 enum Expect {
@@ -284,7 +284,7 @@ async fn every_transform_event_replays_against_moto() {
 fn check_image(
     case: &str,
     req: &Request,
-    reply: &Reply,
+    reply: &Response,
     format: SourceFormat,
     size: (u32, u32),
     frames: u32,

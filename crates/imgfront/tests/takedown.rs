@@ -6,8 +6,8 @@ mod common;
 
 use common::imgfront;
 use imgfront_spec::Config;
+use imgfront_takedown::{Message, Takedown, Targets};
 use imgfront_testkit::Moto;
-use takedown::{Message, Takedown, Targets};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_then_status() {

@@ -1,5 +1,4 @@
-//! The transform function's core, free of the Lambda runtime: a canonical path in, an HTTP
-//! reply out. It re-validates the path (never trusting the edge), fetches the original,
+//! The origin core, free of the Lambda runtime: a canonical path in, an HTTP response out. It re-validates the path (never trusting the edge), fetches the original,
 //! runs the engine, stores the derivative under its canonical key and answers with it.
 
 pub mod observe;
@@ -25,26 +24,42 @@ pub struct Request {
     pub cancel: Option<imgfront_engine::interrupt::Cancel>,
 }
 
-/// An HTTP reply, ready to be streamed or buffered by the adapter.
+/// An HTTP response: what the origin answers (streamed or buffered by the Lambda adapter),
+/// what the local edge serves, and what its loopback client reads.
 #[derive(Clone, Debug)]
-pub struct Reply {
+pub struct Response {
     pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
 
-impl Reply {
+impl Response {
+    /// The value of header `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        header_value(&self.headers, name)
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
-}
 
-/// The value of header `name` (case-insensitive) in a list of headers.
-pub fn header_value<'a, N: AsRef<str>>(headers: &'a [(N, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    pub fn json(status: u16, cache_control: &str, value: &serde_json::Value) -> Response {
+        let body = Bytes::from(value.to_string());
+        Response {
+            status,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("cache-control".into(), cache_control.into()),
+                ("content-length".into(), body.len().to_string()),
+            ],
+            body,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
 }
 
 pub use imgfront_store::{META_SOURCE_ETAG, META_SOURCE_KEY};
@@ -90,7 +105,7 @@ impl<S: ObjectStore> Origin<S> {
     }
 
     /// Answers one request. Never panics on input; every refusal is a specific 4xx.
-    pub async fn handle(&self, req: &Request) -> (Reply, Record) {
+    pub async fn handle(&self, req: &Request) -> (Response, Record) {
         let mut record = Record::new(&req.request_id, &req.path, &req.method);
         let reply = match self.serve(req, &mut record).await {
             Ok(reply) => reply,
@@ -107,7 +122,7 @@ impl<S: ObjectStore> Origin<S> {
         (reply, record)
     }
 
-    async fn serve(&self, req: &Request, record: &mut Record) -> Result<Reply, Failure> {
+    async fn serve(&self, req: &Request, record: &mut Record) -> Result<Response, Failure> {
         let head = match req.method.as_str() {
             "GET" => false,
             "HEAD" => true,
@@ -205,43 +220,37 @@ impl<S: ObjectStore> Origin<S> {
         };
 
         let headers = vec![
-            ("content-type", put.content_type),
-            ("cache-control", cache_control),
-            ("etag", etag_of(&body)),
-            ("content-length", body.len().to_string()),
-            ("server-timing", server_timing(record)),
+            ("content-type".into(), put.content_type),
+            ("cache-control".into(), cache_control),
+            ("etag".into(), etag_of(&body)),
+            ("content-length".into(), body.len().to_string()),
+            ("server-timing".into(), server_timing(record)),
         ];
-        Ok(Reply {
+        Ok(Response {
             status: 200,
             headers,
             body: if head { Bytes::new() } else { body },
         })
     }
 
-    fn error_reply(&self, f: &Failure, head: bool) -> Reply {
-        let body = serde_json::json!({ "error": f.kind, "message": f.message }).to_string();
+    fn error_reply(&self, f: &Failure, head: bool) -> Response {
         let cache_control = if f.status < 500 {
             self.config.cache.error_header()
         } else {
             "no-store".to_string()
         };
-        let mut headers = vec![
-            ("content-type", "application/json".to_string()),
-            ("cache-control", cache_control),
-            ("content-length", body.len().to_string()),
-        ];
+        let mut response = Response::json(
+            f.status,
+            &cache_control,
+            &serde_json::json!({ "error": f.kind, "message": f.message }),
+        );
         if f.status == 405 {
-            headers.push(("allow", "GET, HEAD".to_string()));
+            response = response.with_header("allow", "GET, HEAD");
         }
-        Reply {
-            status: f.status,
-            headers,
-            body: if head {
-                Bytes::new()
-            } else {
-                Bytes::from(body)
-            },
+        if head {
+            response.body = Bytes::new();
         }
+        response
     }
 }
 

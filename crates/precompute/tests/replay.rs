@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use imgfront_engine::probe;
+use imgfront_precompute::{Precompute, variants};
 use imgfront_spec::{Config, Format, Key, Spec};
 use imgfront_store::{Bytes, META_SOURCE_ETAG, Object, ObjectStore, Put, S3Store, StoreError};
 use imgfront_testkit::{Moto, corpus_dir, repo_root};
-use precompute::{Precompute, variants};
 use serde_json::Value;
 
 /// The S3 store, counting the PUTs that reach moto.
@@ -225,7 +225,7 @@ async fn every_precompute_event_replays_against_moto() {
         ("put-percent-key", "demo/100%.gif", "animated-loop-3.gif"),
     ];
     for (name, key, file) in rendered {
-        let out = precompute::events::handle(&pre, event(name))
+        let out = imgfront_precompute::events::handle(&pre, event(name))
             .await
             .expect(name);
         assert_eq!(out[0]["key"], key, "{name}: decoded key");
@@ -237,7 +237,7 @@ async fn every_precompute_event_replays_against_moto() {
 
     // Duplicates (at-least-once delivery) write nothing.
     for (name, _, _) in rendered {
-        let out = precompute::events::handle(&pre, event(name))
+        let out = imgfront_precompute::events::handle(&pre, event(name))
             .await
             .expect(name);
         assert_eq!(out[0]["written"], 0, "{name}: {out}");
@@ -251,7 +251,7 @@ async fn every_precompute_event_replays_against_moto() {
 
     // The same uploads as the SQS queue in front of precompute delivers them: nothing fails, so
     // no message is left for redelivery, and nothing is written twice.
-    let out = precompute::events::handle(&pre, event("sqs-batch"))
+    let out = imgfront_precompute::events::handle(&pre, event("sqs-batch"))
         .await
         .expect("sqs batch");
     assert_eq!(out, serde_json::json!({ "batchItemFailures": [] }));
@@ -263,7 +263,7 @@ async fn every_precompute_event_replays_against_moto() {
         ("put-bomb", "too large"),
         ("put-unknown-tenant", "tenant"),
     ] {
-        let out = precompute::events::handle(&pre, event(name))
+        let out = imgfront_precompute::events::handle(&pre, event(name))
             .await
             .expect(name);
         let skipped = out[0]["skipped"].as_str().unwrap_or("");
@@ -293,7 +293,7 @@ async fn every_precompute_event_replays_against_moto() {
             .send()
             .await
             .expect("delete original");
-        let out = precompute::events::handle(&pre, event(name))
+        let out = imgfront_precompute::events::handle(&pre, event(name))
             .await
             .expect(name);
         assert_eq!(out[0]["deleted"], per_original, "{name}: {out}");
@@ -313,7 +313,7 @@ async fn every_precompute_event_replays_against_moto() {
     );
 
     // Batch Operations: one result code per task, with the reason.
-    let out = precompute::events::handle(&pre, event("batch-backfill"))
+    let out = imgfront_precompute::events::handle(&pre, event("batch-backfill"))
         .await
         .expect("batch");
     assert_eq!(out["invocationSchemaVersion"], "2.0");
@@ -375,7 +375,7 @@ async fn a_storage_outage_fails_the_invoke_so_it_is_retried() {
         S3Store::new(moto.s3(), &originals),
         S3Store::new(moto.s3(), "no-such-derivatives-bucket"),
     );
-    let err = precompute::events::handle(&pre, event("put-jpeg"))
+    let err = imgfront_precompute::events::handle(&pre, event("put-jpeg"))
         .await
         .expect_err("must fail");
     assert!(err.starts_with("retry:"), "{err}");
@@ -383,7 +383,7 @@ async fn a_storage_outage_fails_the_invoke_so_it_is_retried() {
     // Through the queue, the failed message (and only it) is reported for redelivery: the
     // second message names an original this bucket lacks, which no retry can fix, and S3's test
     // event in the same batch is acknowledged.
-    let out = precompute::events::handle(&pre, event("sqs-batch"))
+    let out = imgfront_precompute::events::handle(&pre, event("sqs-batch"))
         .await
         .expect("an SQS batch reports failures instead of failing whole");
     let failed: Vec<&str> = out["batchItemFailures"]

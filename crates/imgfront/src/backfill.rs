@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use imgfront_precompute::{Failure, Precompute};
 use imgfront_spec::Config;
 use imgfront_store::{AnyStore, ObjectStore};
 use indicatif::{ProgressBar, ProgressStyle};
-use precompute::{Failure, Precompute};
 
 pub struct Args {
     pub from: String,
@@ -154,7 +154,7 @@ mod tests {
                 "{encoded}"
             );
             assert_eq!(
-                precompute::events::decode_key(&encoded, false).as_deref(),
+                imgfront_precompute::events::decode_key(&encoded, false).as_deref(),
                 Ok(key)
             );
         }

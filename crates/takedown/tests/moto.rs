@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use imgfront_spec::{Config, Key};
+use imgfront_takedown::{AuditRecord, Message, Takedown, Targets, sim};
 use imgfront_testkit::{Moto, repo_root};
-use takedown::{AuditRecord, Message, Takedown, Targets, sim};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct World {
@@ -103,7 +103,7 @@ async fn audit_records(w: &World) -> Vec<AuditRecord> {
         .expect("list");
     let mut out = Vec::new();
     for k in keys {
-        let r = takedown::read_audit(&w.s3, &w.targets.audit, &k)
+        let r = imgfront_takedown::read_audit(&w.s3, &w.targets.audit, &k)
             .await
             .expect("read")
             .expect("exists");
@@ -153,7 +153,7 @@ fn event(name: &str) -> Vec<Message> {
     let text = std::fs::read_to_string(repo_root().join(format!("events/takedown-{name}.json")))
         .expect("event");
     let ev: SqsEvent = serde_json::from_str(&text).expect("SQS event");
-    takedown::messages_from(ev)
+    imgfront_takedown::messages_from(ev)
 }
 
 fn url_path(key: &str) -> String {
@@ -569,8 +569,8 @@ fn ten_thousand_takedowns_drain_within_an_hour() {
         r.paths_covered,
         r.paths_required
     );
-    assert!(r.peak_paths_in_progress <= takedown::plan::MAX_PATHS_IN_PROGRESS);
-    assert!(r.peak_wildcards_in_progress <= takedown::plan::MAX_WILDCARDS_IN_PROGRESS);
+    assert!(r.peak_paths_in_progress <= imgfront_takedown::plan::MAX_PATHS_IN_PROGRESS);
+    assert!(r.peak_wildcards_in_progress <= imgfront_takedown::plan::MAX_WILDCARDS_IN_PROGRESS);
     assert_eq!(
         r.paths_covered, r.paths_required,
         "every cached path invalidated"

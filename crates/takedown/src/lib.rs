@@ -182,6 +182,53 @@ struct Pending {
 }
 
 impl Takedown {
+    /// The handler the Lambda runs, from its environment: the buckets, the distribution, the
+    /// replica's region, and `{ORIGINALS,DERIVATIVES,REPLICA}_VERSIONED=true|false`, which
+    /// spare a GetBucketVersioning probe.
+    pub async fn from_env(config: Config) -> Result<Takedown, String> {
+        let env = imgfront_observe::required_env;
+        let targets = Targets {
+            originals: env("ORIGINALS_BUCKET")?,
+            derivatives: env("DERIVATIVES_BUCKET")?,
+            replica: std::env::var("REPLICA_BUCKET")
+                .ok()
+                .filter(|b| !b.is_empty()),
+            audit: env("AUDIT_BUCKET")?,
+            distribution_id: env("DISTRIBUTION_ID")?,
+        };
+        let shared = aws_config::load_from_env().await;
+        let s3 = imgfront_store::S3Store::client_from_env().await;
+        let cloudfront = aws_sdk_cloudfront::Client::new(&shared);
+        // `{ORIGINALS,DERIVATIVES,REPLICA}_VERSIONED=true|false` spare a GetBucketVersioning probe.
+        let hints: Vec<(String, bool)> = [
+            ("ORIGINALS_VERSIONED", Some(&targets.originals)),
+            ("DERIVATIVES_VERSIONED", Some(&targets.derivatives)),
+            ("REPLICA_VERSIONED", targets.replica.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(var, bucket)| {
+            let value = std::env::var(var).ok()?;
+            Some((bucket?.clone(), value.eq_ignore_ascii_case("true")))
+        })
+        .collect();
+        let mut handler = Takedown::new(config, s3.clone(), cloudfront, targets);
+        // The replica lives in another region; S3 only answers there.
+        if let Ok(region) = std::env::var("REPLICA_REGION")
+            && !region.is_empty()
+        {
+            let conf = s3
+                .config()
+                .to_builder()
+                .region(aws_sdk_s3::config::Region::new(region))
+                .build();
+            handler = handler.with_replica_client(aws_sdk_s3::Client::from_conf(conf));
+        }
+        for (bucket, versioned) in hints {
+            handler = handler.assume_versioning(&bucket, versioned);
+        }
+        Ok(handler)
+    }
+
     pub fn new(
         config: Config,
         s3: aws_sdk_s3::Client,

@@ -3,7 +3,7 @@
 //! (`DISTRIBUTION_ID`).
 
 use imgfront_spec::Config;
-use takedown::TakedownRequest;
+use imgfront_takedown::TakedownRequest;
 
 pub enum Action {
     Submit {
@@ -73,7 +73,7 @@ pub fn run(config: Config, action: Action) -> Result<(), String> {
                 let key = keys.iter().find(|k| k.ends_with(&suffix)).ok_or_else(|| {
                     format!("no audit record for {request_id} in s3://{bucket}/takedown/ yet")
                 })?;
-                let record = takedown::read_audit(&s3, &bucket, key)
+                let record = imgfront_takedown::read_audit(&s3, &bucket, key)
                     .await?
                     .ok_or_else(|| format!("audit record {key} vanished"))?;
                 println!(

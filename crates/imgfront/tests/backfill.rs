@@ -46,7 +46,7 @@ fn files_under(dir: &Path) -> Vec<String> {
 fn expected_keys(key: &str) -> Vec<String> {
     let c = Config::embedded();
     let k = Key::from_decoded(&c, key).expect("key");
-    precompute::variants(&c, &k)
+    imgfront_precompute::variants(&c, &k)
         .expect("variants")
         .iter()
         .map(|s| s.derivative_key())

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use imgfront_edge::{Dev, Keys, server};
+use imgfront_precompute::Precompute;
 use imgfront_spec::{Access, Config, Key};
 use imgfront_store::{AnyStore, FsStore, S3Store};
-use precompute::Precompute;
 
 /// The signing secret every private tenant gets locally when no `--keys` file is given.
 pub const DEV_SECRET: &str = "imgfront-dev-secret";
