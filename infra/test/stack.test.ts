@@ -1,6 +1,6 @@
 /**
- * The synthesized production path, property by property (ENGINEERING.md §1 and the infra
- * issue), a snapshot of the template, cdk-nag with zero unacknowledged findings (synth throws
+ * The synthesized production path, property by property (every setting docs/deploy.md
+ * describes), a snapshot of the template, cdk-nag with zero unacknowledged findings (synth throws
  * otherwise) and cfn-lint with zero errors on every template.
  */
 import { App } from 'aws-cdk-lib';

@@ -132,7 +132,8 @@ fn preset_variants(query: &str, formats: &[Format]) -> Result<Vec<Variant>, Stri
         .collect())
 }
 
-/// The operations of the issue, in report order; the fan-out renders every preset of `config`.
+/// The benchmark's operations (each goal in docs/benchmarks.md), in report order; the fan-out
+/// renders every preset of `config`.
 pub fn all(config: &Config) -> Result<Vec<Op>, String> {
     let mut fanout = Vec::new();
     for p in &config.presets {

@@ -16,8 +16,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
-    let corpus = std::env::var("IMGFRONT_CORPUS")
-        .unwrap_or_else(|_| format!("{}/../../../shared/corpus", env!("CARGO_MANIFEST_DIR")));
+    let corpus = imgfront_testkit::corpus_dir().display().to_string();
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())

@@ -1,4 +1,4 @@
-//! Shrink-on-load renders of JPEGs: the reduced-coefficient decode (`decode::progressive`)
+//! Shrink-on-load renders of JPEGs: the reduced-coefficient decode (`decode::jpeg::reduced`)
 //! against libjpeg's scaled decode, same run, interleaved. Prints medians and the ratio; asserts
 //! nothing about time. Baseline files take ours only where the pipeline chooses it (a JPEG
 //! output of exactly 1/4), so their other rows measure the same path twice.
@@ -26,7 +26,7 @@ fn main() {
     let config = Config::embedded();
     let ours = Settings::request(&config);
     let mut libjpeg = ours.clone();
-    libjpeg.scaled_decoder = false;
+    libjpeg.reduced_decoder = false;
     let key = Key::from_decoded(&config, "demo/bench").expect("key");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{dir}: {e}"))

@@ -32,7 +32,7 @@ pub use probe::SourceFormat;
 pub enum YccPath {
     Never,
     /// Wherever the planes arrive with chroma still subsampled: libjpeg's at full size, and at
-    /// a DCT scale our decoder's ([`decode::progressive`]). libjpeg's own scaled decode IDCTs
+    /// a DCT scale the reduced decoder's ([`decode::jpeg::reduced`]). libjpeg's own scaled decode IDCTs
     /// chroma at luma size, and three full planes resized measured slower than one RGB raster.
     Subsampled,
     /// Also libjpeg's scaled planes, when our decoder is off or declines (to measure them).
@@ -51,10 +51,10 @@ pub struct Settings {
     /// When YCbCr JPEGs stay in YCbCr from decode to a JPEG encode (no step needing RGB).
     pub ycc_path: YccPath,
     /// Decode JPEGs that shrink on load (1/8, 1/4, 1/2) from only the coefficients that scale
-    /// needs ([`decode::progressive`]): progressive files always, baseline ones on the YCbCr
+    /// needs (the reduced decoder, [`decode::jpeg::reduced`]): progressive files always, baseline ones on the YCbCr
     /// path when the decode is the output size. On by default; off only to measure libjpeg
     /// against it.
-    pub scaled_decoder: bool,
+    pub reduced_decoder: bool,
     /// The render's wall-clock budget; past it the render stops with `too_complex` (422).
     pub deadline: Option<Duration>,
     /// The render's memory budget in bytes: a render estimated to need more is refused with
@@ -79,7 +79,7 @@ impl Settings {
             default_quality: config.quality.default.clone(),
             encoder,
             ycc_path: YccPath::Subsampled,
-            scaled_decoder: true,
+            reduced_decoder: true,
             deadline: Some(Duration::from_secs_f64(deadline_s)),
             memory_budget: Some(memory_mib << 20),
             cancel: None,

@@ -10,7 +10,8 @@ use std::time::Instant;
 use imgfront_spec::{Fit, Format, Ops, Orientation};
 
 use crate::decode;
-use crate::decode::progressive::Filter;
+use crate::decode::jpeg::route::{self, Route};
+use crate::decode::jpeg::{libjpeg, reduced};
 use crate::error::{EngineError, UnwindMessage, too_complex, undecodable};
 use crate::geometry::{self, Plan};
 use crate::planar::{self, Ycc};
@@ -453,54 +454,45 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
     let max_pixels = job.settings.max_source_pixels;
     let picture = match job.format {
         Some(SourceFormat::Jpeg) => {
-            let JpegScale {
-                planar,
-                exact,
-                numerator,
-            } = jpeg_scale(job, &plan);
-            let own = job.settings.scaled_decoder;
+            let (numerator, routes) = route::routes(jpeg_choice(job, &plan));
             let scale = f64::from(numerator) / 8.0;
-            if numerator < 8 && own && (job.header.progressive || exact.is_some()) {
-                // Only the coefficients this scale needs (decode::progressive); what that
-                // declines falls through to libjpeg, which also reports real errors. For a
-                // baseline file it runs only when its decode is the output: otherwise libjpeg's
-                // SIMD IDCT, upsampling and colour conversion are faster than ours.
-                let filter = if exact.is_some() {
-                    Filter::Lanczos3
-                } else {
-                    Filter::Area
-                };
-                if planar
-                    && let Ok(ycc) =
-                        decode::progressive::decode_ycc(job.input, max_pixels, numerator, filter)
-                {
-                    job.ycc = Some(ycc);
-                    job.decode_scale = Some((scale, scale));
-                    return Ok(());
-                }
-                if job.header.progressive
-                    && let Ok(raster) =
-                        decode::progressive::decode(job.input, max_pixels, numerator)
-                {
-                    job.decode_scale = Some((scale, scale));
-                    job.picture = Picture::still(raster);
-                    return Ok(());
-                }
-            }
-            // Our decoder also declines when it was interrupted; libjpeg must not start then.
-            interrupt::checkpoint("in the decode step")?;
-            if planar
-                && (numerator == 8 || job.settings.ycc_path == YccPath::Always)
-                && let Some(ycc) = planar::decode_jpeg(job.input, numerator)?
-            {
-                job.ycc = Some(ycc);
-                job.decode_scale = Some((scale, scale));
-                return Ok(());
-            }
-            let (raster, applied) = decode::jpeg::decode(job.input, &job.header, numerator)?;
-            job.icc_applied = applied;
             job.decode_scale = Some((scale, scale));
-            Picture::still(raster)
+            let mut picture = None;
+            for r in routes {
+                // A decode that declines (the reduced decoder) or does not apply (libjpeg's
+                // planes of a grey or CMYK file) falls through to the next; libjpeg's RGB
+                // decode is always last and reports the file's real errors.
+                interrupt::checkpoint("in the decode step")?;
+                match r {
+                    Route::ReducedPlanes { numerator, filter } => {
+                        if let Ok(ycc) =
+                            reduced::decode_ycc(job.input, max_pixels, numerator, filter)
+                        {
+                            job.ycc = Some(ycc);
+                            return Ok(());
+                        }
+                    }
+                    Route::ReducedRgb { numerator } => {
+                        if let Ok(raster) = reduced::decode(job.input, max_pixels, numerator) {
+                            picture = Some(Picture::still(raster));
+                            break;
+                        }
+                    }
+                    Route::LibjpegPlanes { numerator } => {
+                        if let Some(ycc) = libjpeg::decode_planes(job.input, numerator)? {
+                            job.ycc = Some(ycc);
+                            return Ok(());
+                        }
+                    }
+                    Route::LibjpegRgb { numerator } => {
+                        let (raster, applied) = libjpeg::decode(job.input, &job.header, numerator)?;
+                        job.icc_applied = applied;
+                        picture = Some(Picture::still(raster));
+                        break;
+                    }
+                }
+            }
+            picture.ok_or_else(|| EngineError::Internal("no JPEG route decoded".into()))?
         }
         Some(SourceFormat::Png) => {
             let budget = usize::try_from(max_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
@@ -538,35 +530,15 @@ fn decode(job: &mut Job) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// How a JPEG decodes for `plan`: on which path and at which DCT scale.
-struct JpegScale {
-    /// The YCbCr path (no step needs RGB).
-    planar: bool,
-    /// The decode is the output itself (see `decode::jpeg::exact_numerator`).
-    exact: Option<u8>,
-    /// Decoded eighths of the source size.
-    numerator: u8,
-}
-
-fn jpeg_scale(job: &Job, plan: &Plan) -> JpegScale {
-    let planar = job.settings.ycc_path != YccPath::Never && job.planar_eligible(plan);
-    // An output of exactly 1/4 of the source is the decode itself, filtered like the Lanczos3
-    // resize it replaces (YCbCr path only: that is where our decoder outputs at its own speed).
-    let exact = if planar && job.settings.scaled_decoder {
-        decode::jpeg::exact_numerator(plan.scale_x, plan.scale_y)
-    } else {
-        None
-    };
-    let numerator = exact.unwrap_or_else(|| {
-        decode::jpeg::shrink_numerator(
-            plan.scale_x.max(plan.scale_y),
-            f64::from(job.settings.encoder.jpeg_shrink_margin),
-        )
-    });
-    JpegScale {
-        planar,
-        exact,
-        numerator,
+/// What the JPEG route depends on, for `plan`.
+fn jpeg_choice(job: &Job, plan: &Plan) -> route::Choice {
+    route::Choice {
+        planar: job.settings.ycc_path != YccPath::Never && job.planar_eligible(plan),
+        reduced: job.settings.reduced_decoder,
+        libjpeg_scaled_planes: job.settings.ycc_path == YccPath::Always,
+        progressive: job.header.progressive,
+        scale: (plan.scale_x, plan.scale_y),
+        margin: f64::from(job.settings.encoder.jpeg_shrink_margin),
     }
 }
 
@@ -594,7 +566,7 @@ fn check_memory(job: &mut Job) -> Result<(), EngineError> {
         // A fan-out variant reads the picture the source phase decoded once.
         (Some(_), _) => (job.size(), false),
         (None, SourceFormat::Jpeg) => {
-            let n = u32::from(jpeg_scale(job, &plan).numerator);
+            let n = u32::from(route::routes(jpeg_choice(job, &plan)).0);
             let scaled = |v: u32| (v * n).div_ceil(8).max(1);
             ((scaled(source.0), scaled(source.1)), true)
         }

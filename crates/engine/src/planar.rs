@@ -8,7 +8,8 @@
 //! DCT scale libjpeg widens the chroma IDCT to luma size (jdmaster.c), so its raw planes arrive
 //! as large as Y, and three full planes resized measured slower than one RGB raster (2026-12-02,
 //! LadyBird `w=640`: decode 14.8 ms against the RGB decode's 10.8, resize 4.4 against 2.9).
-//! There the planes come from [`crate::decode::progressive`] instead, each at its own size.
+//! There the planes come from the reduced decoder ([`crate::decode::jpeg::reduced`]) instead,
+//! each at its own size. [`crate::decode::jpeg::route`] makes that choice.
 //! Unscaled, libjpeg's planes measured faster than RGB (`w=1920` JPEG geomean ratio against
 //! sharp 0.768 against 0.830 on the benchmark photos).
 //!
@@ -19,11 +20,6 @@
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use mozjpeg::ColorSpace;
-use mozjpeg_sys::{
-    J_COLOR_SPACE, JSAMPROW_MUT, boolean, jpeg_decompress_struct, jpeg_destroy_decompress,
-    jpeg_finish_decompress, jpeg_mem_src, jpeg_read_header, jpeg_read_raw_data,
-    jpeg_start_decompress,
-};
 
 use imgfront_spec::config::EncoderSettings;
 
@@ -250,158 +246,6 @@ fn lanczos3(
     }
     out.truncate(ow * h);
     Ok(out)
-}
-
-/// Decodes the raw planes at `numerator`/8 of full size, or `None` when the JPEG is not
-/// three-component YCbCr (grey, CMYK and RGB JPEGs take the RGB path).
-pub fn decode_jpeg(bytes: &[u8], numerator: u8) -> Result<Option<Ycc>, EngineError> {
-    // SAFETY: the struct is zeroed C data that jpeg_create_decompress initialises; `Session`
-    // destroys it on every exit, including an unwind out of the error handler.
-    let mut err = crate::decode::jpeg::strict_errors();
-    let mut session = Session(unsafe { std::mem::zeroed() });
-    let c = &mut session.0;
-    c.common.err = &mut err;
-    unsafe {
-        mozjpeg_sys::jpeg_create_decompress(&mut *c);
-        jpeg_mem_src(c, bytes.as_ptr(), bytes.len() as _);
-        jpeg_read_header(c, boolean::from(true));
-    }
-    if c.num_components != 3 || c.jpeg_color_space != J_COLOR_SPACE::JCS_YCbCr {
-        return Ok(None);
-    }
-    // Y at the highest sampling, both chroma planes alike, at most 2×2: 4:4:4, 4:2:2, 4:4:0
-    // and 4:2:0. Anything more exotic takes the RGB path.
-    let sampling: Vec<(i32, i32)> = comps(c)
-        .iter()
-        .map(|p| (p.h_samp_factor, p.v_samp_factor))
-        .collect();
-    let (luma, cb, cr) = (sampling[0], sampling[1], sampling[2]);
-    if cb != cr
-        || luma.0 > 2
-        || luma.1 > 2
-        || cb.0 > luma.0
-        || cb.1 > luma.1
-        || luma.0 % cb.0 != 0
-        || luma.1 % cb.1 != 0
-    {
-        return Ok(None);
-    }
-    c.raw_data_out = boolean::from(true);
-    c.scale_num = u32::from(numerator);
-    c.scale_denom = 8;
-    unsafe { jpeg_start_decompress(c) };
-    let min = usize::from(numerator);
-    let (width, height) = (c.image_width as usize, c.image_height as usize);
-    let lines = c.max_v_samp_factor as usize * min;
-    // libjpeg scales subsampled components up in the IDCT where it can (jdmaster.c); these
-    // are its sizes, which the raw data follows.
-    let layout: Vec<Layout> = comps(c)
-        .iter()
-        .map(|comp| {
-            let (h, v) = (comp.h_samp_factor as usize, comp.v_samp_factor as usize);
-            let (mh, mv) = (c.max_h_samp_factor as usize, c.max_v_samp_factor as usize);
-            let mut size = min;
-            while size < 8 && (mh * min) % (h * size * 2) == 0 && (mv * min) % (v * size * 2) == 0 {
-                size *= 2;
-            }
-            let w = (width * h * size).div_ceil(mh * 8);
-            let ht = (height * v * size).div_ceil(mv * 8);
-            Layout {
-                width: w,
-                height: ht,
-                stride: comp.width_in_blocks as usize * size,
-                rows: v * size,
-                factor: (
-                    (h * size) as f64 / (mh * min) as f64,
-                    (v * size) as f64 / (mv * min) as f64,
-                ),
-            }
-        })
-        .collect();
-    // At most 2×2 sampling (checked above) and 8 rows a block: 16 rows an iMCU row.
-    if layout.iter().any(|l| l.rows > 32) {
-        return Err(internal("JPEG: unexpected sampling"));
-    }
-    let imcu_rows = (c.output_height as usize).div_ceil(lines);
-    let mut buffers: Vec<Vec<u8>> = layout
-        .iter()
-        .map(|l| vec![0u8; l.stride * l.rows * imcu_rows])
-        .collect();
-    for r in 0..imcu_rows {
-        let mut rows: [[JSAMPROW_MUT; 32]; 3] = [[std::ptr::null_mut(); 32]; 3];
-        for (ci, l) in layout.iter().enumerate() {
-            let (stride, per) = (l.stride, l.rows);
-            for (i, slot) in rows[ci].iter_mut().take(per).enumerate() {
-                let offset = (r * per + i) * stride;
-                *slot = buffers[ci][offset..].as_mut_ptr();
-            }
-        }
-        let mut planes = [
-            rows[0].as_mut_ptr(),
-            rows[1].as_mut_ptr(),
-            rows[2].as_mut_ptr(),
-        ];
-        let read = unsafe { jpeg_read_raw_data(c, planes.as_mut_ptr(), lines as u32) };
-        if read == 0 {
-            return Err(crate::error::undecodable(
-                "JPEG data ends early (truncated file)",
-            ));
-        }
-    }
-    unsafe { jpeg_finish_decompress(c) };
-    let planes = layout
-        .iter()
-        .zip(buffers)
-        .map(|(l, mut buf)| {
-            // Rows already packed (a width of whole blocks) need no copy.
-            let data = if l.stride == l.width {
-                buf.truncate(l.width * l.height);
-                buf
-            } else {
-                let mut data = Vec::with_capacity(l.width * l.height);
-                for row in buf.chunks_exact(l.stride.max(1)).take(l.height) {
-                    data.extend_from_slice(&row[..l.width]);
-                }
-                data
-            };
-            Plane {
-                width: l.width as u32,
-                height: l.height as u32,
-                data,
-            }
-        })
-        .collect::<Vec<_>>();
-    let planes: [Plane; 3] = planes
-        .try_into()
-        .map_err(|_| internal("JPEG: three planes expected"))?;
-    let factors = [layout[0].factor, layout[1].factor, layout[2].factor];
-    Ok(Some(Ycc { planes, factors }))
-}
-
-/// Where libjpeg puts one component's raw rows.
-struct Layout {
-    width: usize,
-    height: usize,
-    stride: usize,
-    /// Rows per iMCU row.
-    rows: usize,
-    /// Samples per Y sample, across and down.
-    factor: (f64, f64),
-}
-
-/// Destroys the decompressor however the decode ends.
-struct Session(jpeg_decompress_struct);
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        // SAFETY: created by jpeg_create_decompress before any early return.
-        unsafe { jpeg_destroy_decompress(&mut self.0) };
-    }
-}
-
-fn comps(c: &jpeg_decompress_struct) -> &[mozjpeg_sys::jpeg_component_info] {
-    // SAFETY: after jpeg_read_header, comp_info holds num_components entries.
-    unsafe { std::slice::from_raw_parts(c.comp_info, c.num_components.max(0) as usize) }
 }
 
 /// JPEG from 4:2:0 planes, with the same encoder choices as the RGB path.

@@ -103,7 +103,7 @@ pub fn header(format: SourceFormat, bytes: &[u8]) -> Result<Header, EngineError>
     }
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
 fn be32(b: &[u8], at: usize) -> Option<u32> {

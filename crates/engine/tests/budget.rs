@@ -8,11 +8,7 @@ use imgfront_engine::{EngineError, Settings, transform, transform_many};
 use imgfront_spec::{Config, Key, Spec};
 
 fn photo() -> Vec<u8> {
-    let path = format!(
-        "{}/../../../shared/corpus/Landscape_1.jpg",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(path).expect("corpus photo")
+    imgfront_testkit::corpus("Landscape_1.jpg")
 }
 
 fn ops(query: &str) -> imgfront_spec::Ops {

@@ -1,20 +1,10 @@
 //! Corpus tests over `../shared/corpus` (real images from sharp's fixtures): every decodable file
 //! to every output format, orientation, colour, animation, and broken input.
 
-use std::path::PathBuf;
-
 use imgfront_engine::probe::{self, SourceFormat};
 use imgfront_engine::{EngineError, Output, Settings, transform};
 use imgfront_spec::{Config, Format, Key, Spec};
-
-fn corpus(name: &str) -> Vec<u8> {
-    let dir = std::env::var("IMGFRONT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
-    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("corpus file {name}: {e}"))
-}
+use imgfront_testkit::corpus;
 
 fn run(name: &str, query: &str) -> Result<Output, EngineError> {
     let c = Config::embedded();

@@ -2,12 +2,7 @@
 
 use imgfront_engine::{EngineError, Output, Settings, transform, transform_many};
 use imgfront_spec::{Config, Key, Ops, Spec};
-
-fn corpus(name: &str) -> Vec<u8> {
-    let dir = std::env::var("IMGFRONT_CORPUS")
-        .unwrap_or_else(|_| format!("{}/../../../shared/corpus", env!("CARGO_MANIFEST_DIR")));
-    std::fs::read(format!("{dir}/{name}")).expect("corpus file")
-}
+use imgfront_testkit::corpus;
 
 fn ops(c: &Config, q: &str) -> Ops {
     let key = Key::from_decoded(c, "demo/x").expect("key");

@@ -32,7 +32,7 @@ fn corrupt_grid_avif_that_aborted_rav1d_is_undecodable() {
     undecodable(
         "rav1d-abort-grid.avif",
         &["w=64&fmt=png", "fmt=jpeg", "w=320&fmt=webp"],
-        "",
+        "the AV1 payload did not decode to a picture",
     );
 }
 
@@ -41,7 +41,7 @@ fn avif_with_unread_meta_bytes_is_undecodable() {
     undecodable(
         "avif-parse-debug-assert.avif",
         &["w=64&h=64&fit=cover&fmt=png", "w=48&fmt=jpeg"],
-        "",
+        "unread box content",
     );
 }
 

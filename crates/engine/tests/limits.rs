@@ -19,10 +19,12 @@ unsafe impl GlobalAlloc for Counting {
         let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
         PEAK.fetch_max(now, Ordering::SeqCst);
         LARGEST.fetch_max(layout.size(), Ordering::SeqCst);
+        // SAFETY: the caller's contract for `alloc` is passed on unchanged.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
+        // SAFETY: `ptr` came from `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
 }
@@ -131,11 +133,7 @@ fn animated_webp(w: u32, h: u32, frames: u32) -> Vec<u8> {
 
 /// A real AVIF from the corpus with every `ispe` (image size) box rewritten to `w`×`h`.
 fn huge_avif(w: u32, h: u32) -> Vec<u8> {
-    let corpus = format!(
-        "{}/../../../shared/corpus/sdr_cosmos12920_cicp1-13-6_yuv444_full_qp10.avif",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut b = std::fs::read(corpus).expect("corpus AVIF");
+    let mut b = imgfront_testkit::corpus("sdr_cosmos12920_cicp1-13-6_yuv444_full_qp10.avif");
     let at: Vec<usize> = b
         .windows(4)
         .enumerate()
@@ -150,8 +148,8 @@ fn huge_avif(w: u32, h: u32) -> Vec<u8> {
     b
 }
 
-/// Generated bombs, one per trick, each refused with a bounded peak (the 64 MB; in
-/// practice far less).
+/// Generated bombs, one per trick, each refused before decoding: the peak stays under 64 MB
+/// (in practice far less), whatever the file claims to decode to.
 #[test]
 fn generated_bombs_are_refused_with_bounded_memory() {
     let nested = {
@@ -224,12 +222,12 @@ fn bombs_are_refused_without_a_pixel_sized_allocation() {
         .expect("ops")
         .ops;
     let settings = Settings::request(&c);
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+    let dir = imgfront_testkit::corpus_dir();
     for (name, w, h) in [
         ("giant-image.jpg", 20000u64, 14000u64),
         ("65536-uint32-limit.png", 65536, 65536),
     ] {
-        let bytes = std::fs::read(format!("{dir}/{name}")).expect("bomb file");
+        let bytes = std::fs::read(dir.join(name)).expect("bomb file");
         let base = CURRENT.load(Ordering::SeqCst);
         PEAK.store(base, Ordering::SeqCst);
         LARGEST.store(0, Ordering::SeqCst);

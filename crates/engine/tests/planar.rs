@@ -3,16 +3,11 @@
 
 use imgfront_engine::{Output, Settings, YccPath, transform};
 use imgfront_spec::Config;
+use imgfront_testkit::corpus;
 use mozjpeg::{ColorSpace, Compress};
 
 mod common;
 use common::{mean_abs_diff, ops};
-
-fn corpus(name: &str) -> Vec<u8> {
-    let dir = std::env::var("IMGFRONT_CORPUS")
-        .unwrap_or_else(|_| format!("{}/../../../shared/corpus", env!("CARGO_MANIFEST_DIR")));
-    std::fs::read(format!("{dir}/{name}")).expect("corpus file")
-}
 
 /// A textured RGB picture: gradients plus a diagonal pattern, so chroma and luma both matter.
 fn picture(w: usize, h: usize) -> Vec<u8> {
@@ -62,8 +57,8 @@ fn both_paths(c: &Config) -> (Settings, Settings) {
     let mut fast = Settings::request(c);
     fast.ycc_path = YccPath::Always;
     // mozjpeg writes progressive files by default; keep them on libjpeg, whose planes this
-    // path reads, rather than the reduced progressive decoder.
-    fast.scaled_decoder = false;
+    // path reads, rather than the reduced decoder.
+    fast.reduced_decoder = false;
     let mut slow = fast.clone();
     slow.ycc_path = YccPath::Never;
     (fast, slow)
@@ -151,14 +146,14 @@ fn crops_shrink_on_load_and_progressive_sources_match() {
 
 #[test]
 fn planes_from_the_reduced_decoder_match() {
-    // The default settings: at full size libjpeg's planes; at a DCT scale decode::progressive's,
+    // The default settings: at full size libjpeg's planes; at a DCT scale the reduced decoder's,
     // chroma kept subsampled. For a baseline file only where the decode is the output (exactly
     // 1/4, filtered like Lanczos3); for a progressive one at any scale.
     let c = Config::embedded();
     let ours = Settings::request(&c);
     let mut rgb = Settings::request(&c);
     rgb.ycc_path = YccPath::Never;
-    rgb.scaled_decoder = false;
+    rgb.reduced_decoder = false;
     let baseline = jpeg(1600, 1200, (2, 2), false);
     let progressive = jpeg(1600, 1200, (2, 2), true);
     let is_progressive = |b: &[u8]| {

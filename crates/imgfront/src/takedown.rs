@@ -73,8 +73,9 @@ pub fn run(config: Config, action: Action) -> Result<(), String> {
                 let key = keys.iter().find(|k| k.ends_with(&suffix)).ok_or_else(|| {
                     format!("no audit record for {request_id} in s3://{bucket}/takedown/ yet")
                 })?;
-                let record = imgfront_takedown::read_audit(&s3, &bucket, key)
-                    .await?
+                let record = imgfront_takedown::read_audit(&store, key)
+                    .await
+                    .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("audit record {key} vanished"))?;
                 println!(
                     "{}",

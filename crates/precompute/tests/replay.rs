@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use imgfront_engine::probe;
 use imgfront_precompute::{Precompute, variants};
 use imgfront_spec::{Config, Format, Key, Spec};
-use imgfront_store::{Bytes, META_SOURCE_ETAG, Object, ObjectStore, Put, S3Store, StoreError};
+use imgfront_store::{
+    Bytes, META_SOURCE_ETAG, Object, ObjectStore, Put, S3Store, StoreError, Version,
+};
 use imgfront_testkit::{Moto, corpus_dir, repo_root};
 use serde_json::Value;
 
@@ -37,6 +39,12 @@ impl ObjectStore for Counting {
     }
     async fn delete(&self, keys: &[String]) -> Result<usize, StoreError> {
         self.inner.delete(keys).await
+    }
+    async fn list_versions(&self, prefix: &str) -> Result<Vec<Version>, StoreError> {
+        self.inner.list_versions(prefix).await
+    }
+    async fn delete_versions(&self, versions: &[Version]) -> Result<usize, StoreError> {
+        self.inner.delete_versions(versions).await
     }
 }
 

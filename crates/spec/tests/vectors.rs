@@ -32,7 +32,8 @@ fn vectors_file_has_enough_cases() {
     assert!(errors >= 50, "only {errors} hostile/error cases");
 }
 
-/// The hostile-URL list of the hardening issue, item by item, against the named shared vectors
+/// Hostile URLs (traversal, encoded separators, control bytes, oversized values, prototype
+/// names), each against the named shared vectors
 /// that cover it: each must exist and expect a 400 reason (the JS function runs the same cases).
 #[test]
 fn every_hostile_url_item_has_named_vectors() {

@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use bytes::Bytes;
 
-use crate::{Object, ObjectStore, Put, StoreError, etag_of};
+use crate::{Object, ObjectStore, Put, StoreError, Version, etag_of};
 
 const META_DIR: &str = ".imgfront-meta";
 
@@ -196,6 +196,21 @@ impl ObjectStore for FsStore {
             }
         }
         Ok(keys.len())
+    }
+
+    /// A folder keeps no versions: each key once.
+    async fn list_versions(&self, prefix: &str) -> Result<Vec<Version>, StoreError> {
+        Ok(self
+            .list(prefix)
+            .await?
+            .into_iter()
+            .map(Version::unversioned)
+            .collect())
+    }
+
+    async fn delete_versions(&self, versions: &[Version]) -> Result<usize, StoreError> {
+        let keys: Vec<String> = versions.iter().map(|v| v.key.clone()).collect();
+        self.delete(&keys).await
     }
 }
 

@@ -82,6 +82,36 @@ pub trait ObjectStore: Send + Sync {
 
     /// Deletes the keys (missing ones are not an error); returns how many were asked for.
     fn delete(&self, keys: &[String]) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Every stored version of every key under `prefix` (delete markers included), for erasing
+    /// an object for good; a store that keeps no versions lists each key once, unversioned.
+    fn list_versions(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<Version>, StoreError>> + Send;
+
+    /// Deletes exactly these versions, batched as the backend allows; returns how many.
+    fn delete_versions(
+        &self,
+        versions: &[Version],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// One stored version of an object.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub key: String,
+    /// `None` for an object stored without versioning (S3's version id "null").
+    pub version_id: Option<String>,
+}
+
+impl Version {
+    pub fn unversioned(key: impl Into<String>) -> Version {
+        Version {
+            key: key.into(),
+            version_id: None,
+        }
+    }
 }
 
 /// Metadata names on stored derivatives (`x-amz-meta-*` on S3): which original, at which
@@ -176,5 +206,11 @@ impl ObjectStore for AnyStore {
     }
     async fn delete(&self, keys: &[String]) -> Result<usize, StoreError> {
         each!(self, s => s.delete(keys).await)
+    }
+    async fn list_versions(&self, prefix: &str) -> Result<Vec<Version>, StoreError> {
+        each!(self, s => s.list_versions(prefix).await)
+    }
+    async fn delete_versions(&self, versions: &[Version]) -> Result<usize, StoreError> {
+        each!(self, s => s.delete_versions(versions).await)
     }
 }

@@ -2,6 +2,7 @@
 //! (moto locally) is honoured, with path-style addressing whenever an endpoint is set.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -9,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use bytes::Bytes;
 
-use crate::{Object, ObjectStore, Put, StoreError};
+use crate::{Object, ObjectStore, Put, StoreError, Version};
 
 /// S3's cap on keys per DeleteObjects call.
 const DELETE_BATCH: usize = 1000;
@@ -19,6 +20,8 @@ const DELETE_BATCH: usize = 1000;
 pub struct S3Store {
     client: Client,
     bucket: String,
+    /// Whether the bucket keeps (or kept) versions: declared, or asked once and shared by clones.
+    versioned: Arc<OnceLock<bool>>,
 }
 
 impl S3Store {
@@ -26,7 +29,38 @@ impl S3Store {
         S3Store {
             client,
             bucket: bucket.into(),
+            versioned: Arc::default(),
         }
+    }
+
+    /// Declares whether the bucket keeps versions, so it is never asked (the deployment
+    /// knows: originals and replica are versioned, derivatives are not).
+    pub fn with_versioning(self, versioned: bool) -> Self {
+        let _ = self.versioned.set(versioned);
+        self
+    }
+
+    /// Versioned and suspended buckets may hold versions; listing a plain bucket's keys is
+    /// much cheaper than listing its versions. If the answer cannot be read, versions are
+    /// listed: correct for either kind.
+    async fn is_versioned(&self) -> bool {
+        if let Some(v) = self.versioned.get() {
+            return *v;
+        }
+        let versioned = match self
+            .client
+            .get_bucket_versioning()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
+            Ok(out) => out.status().is_some(),
+            Err(e) => {
+                tracing::warn!(bucket = %self.bucket, error = ?e, "cannot read bucket versioning; listing versions");
+                true
+            }
+        };
+        *self.versioned.get_or_init(|| versioned)
     }
 
     /// A client from the standard environment (region, credentials, `AWS_ENDPOINT_URL`).
@@ -210,17 +244,68 @@ impl ObjectStore for S3Store {
     }
 
     async fn delete(&self, keys: &[String]) -> Result<usize, StoreError> {
-        for batch in keys.chunks(DELETE_BATCH) {
+        let versions: Vec<Version> = keys.iter().map(Version::unversioned).collect();
+        self.delete_versions(&versions).await
+    }
+
+    async fn list_versions(&self, prefix: &str) -> Result<Vec<Version>, StoreError> {
+        if !self.is_versioned().await {
+            let keys = self.list(prefix).await?;
+            return Ok(keys.into_iter().map(Version::unversioned).collect());
+        }
+        let mut found = Vec::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        loop {
+            let out = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.clone())
+                .set_version_id_marker(version_marker.clone())
+                .send()
+                .await
+                .map_err(|e| map_err(prefix, e))?;
+            let versions = out.versions().iter().map(|v| (v.key(), v.version_id()));
+            let markers = out
+                .delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.version_id()));
+            for (key, id) in versions.chain(markers) {
+                if let Some(key) = key {
+                    found.push(Version {
+                        key: key.to_string(),
+                        version_id: id.filter(|v| *v != "null").map(str::to_string),
+                    });
+                }
+            }
+            if out.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = out.next_key_marker().map(str::to_string);
+            version_marker = out.next_version_id_marker().map(str::to_string);
+        }
+        Ok(found)
+    }
+
+    async fn delete_versions(&self, versions: &[Version]) -> Result<usize, StoreError> {
+        for batch in versions.chunks(DELETE_BATCH) {
+            let first = &batch[0].key;
             let objects = batch
                 .iter()
-                .map(|k| ObjectIdentifier::builder().key(k).build())
+                .map(|v| {
+                    ObjectIdentifier::builder()
+                        .key(&v.key)
+                        .set_version_id(v.version_id.clone())
+                        .build()
+                })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StoreError::backend(&batch[0], e))?;
+                .map_err(|e| StoreError::backend(first, e))?;
             let delete = Delete::builder()
                 .set_objects(Some(objects))
                 .quiet(true)
                 .build()
-                .map_err(|e| StoreError::backend(&batch[0], e))?;
+                .map_err(|e| StoreError::backend(first, e))?;
             let out = self
                 .client
                 .delete_objects()
@@ -228,7 +313,7 @@ impl ObjectStore for S3Store {
                 .delete(delete)
                 .send()
                 .await
-                .map_err(|e| map_err(&batch[0], e))?;
+                .map_err(|e| map_err(first, e))?;
             if let Some(err) = out.errors().first() {
                 return Err(StoreError::backend(
                     err.key().unwrap_or("?"),
@@ -240,6 +325,6 @@ impl ObjectStore for S3Store {
                 ));
             }
         }
-        Ok(keys.len())
+        Ok(versions.len())
     }
 }

@@ -10,9 +10,53 @@ use std::collections::BTreeSet;
 
 use aws_sdk_cloudfront::error::ProvideErrorMetadata;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use imgfront_spec::{Config, Key};
+use imgfront_store::{Bytes, ObjectStore, Put, S3Store, StoreError, Version};
 use serde::{Deserialize, Serialize};
+
+/// Why a step of a takedown failed; its text goes into the audit record's `errors`.
+#[derive(Debug, thiserror::Error)]
+pub enum TakedownError {
+    #[error("key {key:?}: {message}")]
+    BadKey { key: String, message: String },
+    #[error("s3://{bucket}: {source}")]
+    Store {
+        bucket: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error("CreateInvalidation {}: {code} {message}", if *throttled { "throttled" } else { "failed" })]
+    Invalidation {
+        /// CloudFront's own limit (too many invalidations in progress, or throttling):
+        /// the message is redelivered and tried again later.
+        throttled: bool,
+        code: String,
+        message: String,
+    },
+    #[error("audit record s3://{bucket}/{key} is corrupt: {message}")]
+    CorruptAudit {
+        bucket: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// Where a takedown stands; the audit record's `outcome`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Read, nothing done yet.
+    #[default]
+    Received,
+    /// The message was not a valid takedown request; nothing was deleted.
+    Rejected,
+    /// A delete failed; the message is redelivered.
+    Partial,
+    /// Everything is deleted and the paths recorded; the invalidation is still to be created.
+    PendingInvalidation,
+    /// Deleted everywhere and invalidated.
+    Succeeded,
+}
 
 /// The message body, as `imgfront takedown submit` sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,8 +134,7 @@ pub struct AuditRecord {
     /// For a rejected message: its body as received.
     pub raw_message: Option<String>,
     pub message_id: String,
-    /// `succeeded`, `pending_invalidation`, `partial` or `rejected`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub deleted: Vec<Deleted>,
     pub paths: Vec<String>,
     pub invalidations: Vec<String>,
@@ -114,13 +157,12 @@ pub struct Targets {
 
 pub struct Takedown {
     config: Config,
-    s3: aws_sdk_s3::Client,
     cloudfront: aws_sdk_cloudfront::Client,
-    targets: Targets,
-    /// Whether each bucket has (or had) versioning, asked once per bucket.
-    versioning: std::sync::Mutex<std::collections::HashMap<String, bool>>,
-    /// A client in the replica's region (S3 refuses cross-region calls to a bucket).
-    replica_s3: Option<aws_sdk_s3::Client>,
+    distribution_id: String,
+    originals: S3Store,
+    derivatives: S3Store,
+    replica: Option<S3Store>,
+    audit: S3Store,
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (civil-from-days; no calendar crate needed).
@@ -229,40 +271,44 @@ impl Takedown {
         Ok(handler)
     }
 
+    /// A handler over the buckets `targets` names, all through `s3`.
     pub fn new(
         config: Config,
         s3: aws_sdk_s3::Client,
         cloudfront: aws_sdk_cloudfront::Client,
         targets: Targets,
     ) -> Self {
+        let store = |bucket: &str| S3Store::new(s3.clone(), bucket);
         Takedown {
             config,
-            s3,
             cloudfront,
-            targets,
-            versioning: Default::default(),
-            replica_s3: None,
+            distribution_id: targets.distribution_id,
+            originals: store(&targets.originals),
+            derivatives: store(&targets.derivatives),
+            replica: targets.replica.as_deref().map(store),
+            audit: store(&targets.audit),
         }
     }
 
-    /// Uses `client` (configured for the replica's region) for the replica bucket.
+    /// Uses `client` (configured for the replica's region: S3 refuses cross-region calls to a
+    /// bucket) for the replica bucket.
     pub fn with_replica_client(mut self, client: aws_sdk_s3::Client) -> Self {
-        self.replica_s3 = Some(client);
+        self.replica = self
+            .replica
+            .map(|r| S3Store::new(client, r.bucket().to_string()));
         self
-    }
-
-    fn s3_for(&self, bucket: &str) -> &aws_sdk_s3::Client {
-        match (&self.replica_s3, &self.targets.replica) {
-            (Some(client), Some(replica)) if replica == bucket => client,
-            _ => &self.s3,
-        }
     }
 
     /// Declares whether `bucket` keeps versions, so it is never probed (the deployment knows:
     /// originals and replica are versioned, derivatives are not).
-    pub fn assume_versioning(self, bucket: &str, versioned: bool) -> Self {
-        if let Ok(mut m) = self.versioning.lock() {
-            m.insert(bucket.to_string(), versioned);
+    pub fn assume_versioning(mut self, bucket: &str, versioned: bool) -> Self {
+        for store in [&mut self.originals, &mut self.derivatives]
+            .into_iter()
+            .chain(self.replica.as_mut())
+        {
+            if store.bucket() == bucket {
+                *store = store.clone().with_versioning(versioned);
+            }
         }
         self
     }
@@ -280,7 +326,7 @@ impl Takedown {
                     let record = AuditRecord {
                         raw_message: Some(msg.body.clone()),
                         message_id: msg.id.clone(),
-                        outcome: "rejected".into(),
+                        outcome: Outcome::Rejected,
                         errors: vec![why],
                         attempts: 1,
                         received_at: rfc3339(msg.sent_ms / 1000),
@@ -313,7 +359,7 @@ impl Takedown {
                     continue;
                 }
             };
-            if record.outcome == "succeeded" {
+            if record.outcome == Outcome::Succeeded {
                 tracing::info!(request_id = %req.request_id, "already done; redelivery ignored");
                 continue;
             }
@@ -324,7 +370,7 @@ impl Takedown {
                     let mut all: BTreeSet<String> = record.paths.iter().cloned().collect();
                     all.extend(paths);
                     record.paths = all.into_iter().collect();
-                    record.outcome = "pending_invalidation".into();
+                    record.outcome = Outcome::PendingInvalidation;
                     record.updated_at = rfc3339(now_secs());
                     // The paths are recorded before invalidating: after the deletes, listing
                     // can no longer find them, and a redelivery must.
@@ -341,8 +387,8 @@ impl Takedown {
                     });
                 }
                 Err(e) => {
-                    record.errors.push(e.clone());
-                    record.outcome = "partial".into();
+                    record.errors.push(e.to_string());
+                    record.outcome = Outcome::Partial;
                     record.updated_at = rfc3339(now_secs());
                     let _ = self.write_audit(&key, &record).await;
                     tracing::warn!(request_id = %req.request_id, error = %e, "delete failed; will retry");
@@ -367,11 +413,11 @@ impl Takedown {
                 match &result {
                     Ok(id) => {
                         p.record.invalidations.push(id.clone());
-                        p.record.outcome = "succeeded".into();
+                        p.record.outcome = Outcome::Succeeded;
                         p.record.completed_at = Some(rfc3339(now_secs()));
                     }
                     Err(e) => {
-                        p.record.errors.push(e.clone());
+                        p.record.errors.push(e.to_string());
                         failed.push(p.message_id.clone());
                     }
                 }
@@ -387,7 +433,7 @@ impl Takedown {
             }
             tracing::info!(
                 request_id = %p.request_id,
-                outcome = %p.record.outcome,
+                outcome = ?p.record.outcome,
                 deleted = p.record.deleted.len(),
                 paths = p.record.paths.len(),
                 "takedown"
@@ -397,21 +443,26 @@ impl Takedown {
     }
 
     /// Creates one invalidation; `Err` says why (throttled or otherwise) for the record.
-    async fn invalidate(&self, batch: &plan::Batch) -> Result<String, String> {
+    async fn invalidate(&self, batch: &plan::Batch) -> Result<String, TakedownError> {
+        let invalid = |e: aws_sdk_cloudfront::error::BuildError| TakedownError::Invalidation {
+            throttled: false,
+            code: "InvalidRequest".into(),
+            message: e.to_string(),
+        };
         let paths = Paths::builder()
             .quantity(batch.paths.len() as i32)
             .set_items(Some(batch.paths.clone()))
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(invalid)?;
         let ib = InvalidationBatch::builder()
             .paths(paths)
             .caller_reference(&batch.caller_reference)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(invalid)?;
         match self
             .cloudfront
             .create_invalidation()
-            .distribution_id(&self.targets.distribution_id)
+            .distribution_id(&self.distribution_id)
             .invalidation_batch(ib)
             .send()
             .await
@@ -420,40 +471,33 @@ impl Takedown {
                 .invalidation()
                 .map(|i| i.id().to_string())
                 .unwrap_or_default()),
-            Err(e) => {
-                let code = e.code().map(str::to_string);
-                let kind = if is_throttle(code.as_deref()) {
-                    "throttled"
-                } else {
-                    "failed"
-                };
-                Err(format!(
-                    "CreateInvalidation {kind}: {} {}",
-                    code.unwrap_or_else(|| "no code".into()),
-                    e.message().unwrap_or("")
-                ))
-            }
+            Err(e) => Err(TakedownError::Invalidation {
+                throttled: is_throttle(e.code()),
+                code: e.code().unwrap_or("no code").to_string(),
+                message: e.message().unwrap_or("").to_string(),
+            }),
         }
     }
 
     /// Deletes every version of the original (and its replica) and of every derivative.
     /// Returns what was deleted and the paths to invalidate.
-    async fn delete_everything(&self, key: &str) -> Result<(Vec<Deleted>, Vec<String>), String> {
-        let parsed = Key::from_decoded(&self.config, key).map_err(|e| e.message)?;
+    async fn delete_everything(
+        &self,
+        key: &str,
+    ) -> Result<(Vec<Deleted>, Vec<String>), TakedownError> {
+        let parsed = Key::from_decoded(&self.config, key).map_err(|e| TakedownError::BadKey {
+            key: key.to_string(),
+            message: e.message,
+        })?;
         let mut deleted = Vec::new();
         let exact = |k: &str| k == key;
-        deleted.extend(
-            self.delete_versions(&self.targets.originals, key, &exact)
-                .await?,
-        );
-        if let Some(replica) = &self.targets.replica {
-            deleted.extend(self.delete_versions(replica, key, &exact).await?);
+        deleted.extend(erase(&self.originals, key, &exact).await?);
+        if let Some(replica) = &self.replica {
+            deleted.extend(erase(replica, key, &exact).await?);
         }
         let prefix = format!("{key}/");
         let is_derivative = |k: &str| k.get(prefix.len()..).is_some_and(|ops| !ops.contains('/'));
-        let derivatives = self
-            .delete_versions(&self.targets.derivatives, &prefix, &is_derivative)
-            .await?;
+        let derivatives = erase(&self.derivatives, &prefix, &is_derivative).await?;
         let ops: BTreeSet<String> = derivatives
             .iter()
             .filter_map(|d| d.key.rsplit_once('/').map(|(_, ops)| ops.to_string()))
@@ -463,181 +507,75 @@ impl Takedown {
         Ok((deleted, plan::paths_for(&parsed.to_url_path(), &ops)))
     }
 
-    /// Versioned (or suspended, which may still hold versions) buckets need every version
-    /// deleted; a plain bucket only needs its keys listed, which is much cheaper.
-    async fn is_versioned(&self, bucket: &str) -> bool {
-        if let Some(v) = self
-            .versioning
-            .lock()
-            .ok()
-            .and_then(|m| m.get(bucket).copied())
-        {
-            return v;
-        }
-        // If the answer cannot be read, list versions: correct for either kind of bucket.
-        let versioned = match self
-            .s3_for(bucket)
-            .get_bucket_versioning()
-            .bucket(bucket)
-            .send()
-            .await
-        {
-            Ok(out) => out.status().is_some(),
-            Err(e) => {
-                tracing::warn!(bucket, error = ?e, "cannot read bucket versioning; listing versions");
-                true
-            }
+    async fn read_audit(&self, key: &str) -> Result<Option<AuditRecord>, TakedownError> {
+        read_audit(&self.audit, key).await
+    }
+
+    async fn write_audit(&self, key: &str, record: &AuditRecord) -> Result<(), TakedownError> {
+        let body = serde_json::to_vec_pretty(record).map_err(|e| TakedownError::CorruptAudit {
+            bucket: self.audit.bucket().to_string(),
+            key: key.to_string(),
+            message: e.to_string(),
+        })?;
+        let put = Put {
+            content_type: "application/json".into(),
+            ..Put::default()
         };
-        if let Ok(mut m) = self.versioning.lock() {
-            m.insert(bucket.to_string(), versioned);
-        }
-        versioned
-    }
-
-    async fn delete_versions(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        keep: &dyn Fn(&str) -> bool,
-    ) -> Result<Vec<Deleted>, String> {
-        let mut found = Vec::new();
-        if !self.is_versioned(bucket).await {
-            let store = imgfront_store::S3Store::new(self.s3_for(bucket).clone(), bucket);
-            let keys = imgfront_store::ObjectStore::list(&store, prefix)
-                .await
-                .map_err(|e| e.to_string())?;
-            found.extend(keys.into_iter().filter(|k| keep(k)).map(|key| Deleted {
-                bucket: bucket.to_string(),
-                key,
-                version_id: None,
-            }));
-            return self.delete_found(bucket, found).await;
-        }
-        let mut key_marker: Option<String> = None;
-        let mut version_marker: Option<String> = None;
-        loop {
-            let out = self
-                .s3_for(bucket)
-                .list_object_versions()
-                .bucket(bucket)
-                .prefix(prefix)
-                .set_key_marker(key_marker.clone())
-                .set_version_id_marker(version_marker.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "list versions of s3://{bucket}/{prefix}: {}",
-                        e.message().unwrap_or(&format!("{e:?}"))
-                    )
-                })?;
-            let versions = out.versions().iter().map(|v| (v.key(), v.version_id()));
-            let markers = out
-                .delete_markers()
-                .iter()
-                .map(|m| (m.key(), m.version_id()));
-            for (k, v) in versions.chain(markers) {
-                if let Some(k) = k.filter(|k| keep(k)) {
-                    found.push(Deleted {
-                        bucket: bucket.to_string(),
-                        key: k.to_string(),
-                        version_id: v.filter(|v| *v != "null").map(str::to_string),
-                    });
-                }
-            }
-            if out.is_truncated() != Some(true) {
-                break;
-            }
-            key_marker = out.next_key_marker().map(str::to_string);
-            version_marker = out.next_version_id_marker().map(str::to_string);
-        }
-        self.delete_found(bucket, found).await
-    }
-
-    async fn delete_found(
-        &self,
-        bucket: &str,
-        found: Vec<Deleted>,
-    ) -> Result<Vec<Deleted>, String> {
-        for chunk in found.chunks(1000) {
-            let ids = chunk
-                .iter()
-                .map(|d| {
-                    ObjectIdentifier::builder()
-                        .key(&d.key)
-                        .set_version_id(d.version_id.clone())
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?;
-            let delete = Delete::builder()
-                .set_objects(Some(ids))
-                .quiet(true)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let out = self
-                .s3_for(bucket)
-                .delete_objects()
-                .bucket(bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "delete in s3://{bucket}: {}",
-                        e.message().unwrap_or(&format!("{e:?}"))
-                    )
-                })?;
-            if let Some(err) = out.errors().first() {
-                return Err(format!(
-                    "delete s3://{bucket}/{}: {}",
-                    err.key().unwrap_or("?"),
-                    err.message().unwrap_or("failed")
-                ));
-            }
-        }
-        Ok(found)
-    }
-
-    async fn read_audit(&self, key: &str) -> Result<Option<AuditRecord>, String> {
-        read_audit(&self.s3, &self.targets.audit, key).await
-    }
-
-    async fn write_audit(&self, key: &str, record: &AuditRecord) -> Result<(), String> {
-        let body = serde_json::to_vec_pretty(record).map_err(|e| e.to_string())?;
-        self.s3
-            .put_object()
-            .bucket(&self.targets.audit)
-            .key(key)
-            .content_type("application/json")
-            .body(body.into())
-            .send()
+        self.audit
+            .put(key, Bytes::from(body), &put)
             .await
-            .map(|_| ())
-            .map_err(|e| format!("audit write s3://{}/{key}: {e:?}", self.targets.audit))
+            .map_err(|source| TakedownError::Store {
+                bucket: self.audit.bucket().to_string(),
+                source,
+            })
     }
 }
 
-/// Reads an audit record; `None` when there is none yet.
-pub async fn read_audit(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-) -> Result<Option<AuditRecord>, String> {
-    match s3.get_object().bucket(bucket).key(key).send().await {
+/// Erases every version under `prefix` whose key `keep` accepts, in batches the store allows.
+async fn erase(
+    store: &S3Store,
+    prefix: &str,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Deleted>, TakedownError> {
+    let failed = |source| TakedownError::Store {
+        bucket: store.bucket().to_string(),
+        source,
+    };
+    let found: Vec<Version> = store
+        .list_versions(prefix)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .filter(|v| keep(&v.key))
+        .collect();
+    store.delete_versions(&found).await.map_err(failed)?;
+    Ok(found
+        .into_iter()
+        .map(|v| Deleted {
+            bucket: store.bucket().to_string(),
+            key: v.key,
+            version_id: v.version_id,
+        })
+        .collect())
+}
+
+/// The audit record at `key`; `None` when there is none yet.
+pub async fn read_audit(audit: &S3Store, key: &str) -> Result<Option<AuditRecord>, TakedownError> {
+    match audit.get(key, 16 << 20).await {
         Ok(o) => {
-            let bytes = o
-                .body
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?
-                .into_bytes();
-            serde_json::from_slice(&bytes)
+            serde_json::from_slice(&o.bytes)
                 .map(Some)
-                .map_err(|e| format!("audit record {key} is corrupt: {e}"))
+                .map_err(|e| TakedownError::CorruptAudit {
+                    bucket: audit.bucket().to_string(),
+                    key: key.to_string(),
+                    message: e.to_string(),
+                })
         }
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
-        Err(e) => Err(format!("audit read s3://{bucket}/{key}: {e:?}")),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(source) => Err(TakedownError::Store {
+            bucket: audit.bucket().to_string(),
+            source,
+        }),
     }
 }
 

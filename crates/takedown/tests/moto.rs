@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use imgfront_spec::{Config, Key};
-use imgfront_takedown::{AuditRecord, Message, Takedown, Targets, sim};
+use imgfront_takedown::{AuditRecord, Message, Outcome, Takedown, Targets, sim};
 use imgfront_testkit::{Moto, repo_root};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -103,7 +103,7 @@ async fn audit_records(w: &World) -> Vec<AuditRecord> {
         .expect("list");
     let mut out = Vec::new();
     for k in keys {
-        let r = imgfront_takedown::read_audit(&w.s3, &w.targets.audit, &k)
+        let r = imgfront_takedown::read_audit(&store, &k)
             .await
             .expect("read")
             .expect("exists");
@@ -232,7 +232,7 @@ async fn sqs_events_replay_against_moto() {
         .collect();
     assert_eq!(by_id.len(), 4);
     for r in by_id.values() {
-        assert_eq!(r.outcome, "succeeded");
+        assert_eq!(r.outcome, Outcome::Succeeded);
         assert_eq!(r.invalidations.len(), 1);
         assert!(r.completed_at.is_some() && !r.received_at.is_empty());
         // 2 original versions + 2 replica versions + 3 derivatives.
@@ -245,7 +245,10 @@ async fn sqs_events_replay_against_moto() {
         );
         assert_eq!(r.paths.len(), 4);
     }
-    let rejected: Vec<&AuditRecord> = records.iter().filter(|r| r.outcome == "rejected").collect();
+    let rejected: Vec<&AuditRecord> = records
+        .iter()
+        .filter(|r| r.outcome == Outcome::Rejected)
+        .collect();
     assert_eq!(
         rejected.len(),
         2,
@@ -505,7 +508,7 @@ async fn takedowns_with_30_percent_throttling_lose_nothing() {
     let records = audit_records(&w).await;
     let succeeded: BTreeMap<String, usize> = records
         .iter()
-        .filter(|r| r.outcome == "succeeded")
+        .filter(|r| r.outcome == Outcome::Succeeded)
         .fold(BTreeMap::new(), |mut m, r| {
             *m.entry(
                 r.request

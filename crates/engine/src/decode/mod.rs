@@ -6,7 +6,6 @@ pub mod gif;
 mod heif;
 pub mod jpeg;
 pub mod png;
-pub mod progressive;
 pub mod svg;
 pub mod svg_scan;
 pub mod webp;

@@ -78,16 +78,17 @@ impl Encoder {
         if err == aom::AOM_CODEC_OK {
             return Ok(());
         }
-        // SAFETY: both return static or context-owned C strings (detail may be null).
-        let (msg, detail) = unsafe {
-            let m = CStr::from_ptr(aom::aom_codec_error(&self.0)).to_string_lossy();
-            let d = aom::aom_codec_error_detail(&self.0);
-            let d = if d.is_null() {
-                String::new()
-            } else {
-                format!(": {}", CStr::from_ptr(d).to_string_lossy())
-            };
-            (m.into_owned(), d)
+        // SAFETY: aom_codec_error returns a static, NUL-terminated C string.
+        let msg = unsafe { CStr::from_ptr(aom::aom_codec_error(&self.0)) }
+            .to_string_lossy()
+            .into_owned();
+        // SAFETY: the detail is null or a NUL-terminated string the context owns.
+        let d = unsafe { aom::aom_codec_error_detail(&self.0) };
+        let detail = if d.is_null() {
+            String::new()
+        } else {
+            // SAFETY: non-null, so a NUL-terminated string the context owns (checked above).
+            format!(": {}", unsafe { CStr::from_ptr(d) }.to_string_lossy())
         };
         Err(EngineError::Internal(format!(
             "AV1 encoder, {what}: {msg}{detail}"
@@ -107,6 +108,7 @@ impl Encoder {
             // SAFETY: iterates the encoder's own packet list; each packet stays valid until the
             // next aom call, and its bytes are copied out before that.
             let pkt = unsafe { aom::aom_codec_get_cx_data(&mut self.0, &mut iter) };
+            // SAFETY: a non-null packet pointer from libaom points to a valid packet.
             let Some(pkt) = (unsafe { pkt.as_ref() }) else {
                 return;
             };
@@ -144,100 +146,114 @@ fn av1(
     } else {
         aom::AOM_IMG_FMT_I444
     };
-    // SAFETY: plain FFI in libaom's documented order: default config, init, controls, wrap
-    // our buffer (which outlives the encode), encode, flush, drain; Encoder's Drop destroys.
-    unsafe {
-        let iface = aom::aom_codec_av1_cx();
-        let mut cfg = MaybeUninit::<aom::aom_codec_enc_cfg>::zeroed();
-        if aom::aom_codec_enc_config_default(iface, cfg.as_mut_ptr(), aom::AOM_USAGE_ALL_INTRA)
-            != aom::AOM_CODEC_OK
-        {
-            return Err(EngineError::Internal(
-                "AV1 encoder: no default config".into(),
-            ));
-        }
-        let mut cfg = cfg.assume_init();
-        cfg.g_w = w;
-        cfg.g_h = h;
-        cfg.g_threads = 1;
-        cfg.g_limit = 1; // a still picture, with AV1's reduced still-picture header
-        cfg.g_lag_in_frames = 0;
-        cfg.kf_mode = aom::AOM_KF_DISABLED;
-        cfg.kf_max_dist = 0;
-        cfg.g_profile = if monochrome { 0 } else { 1 };
-        cfg.monochrome = c_uint::from(monochrome);
-        cfg.g_bit_depth = aom::AOM_BITS_8;
-        cfg.g_input_bit_depth = 8;
-        cfg.rc_end_usage = aom::AOM_Q;
-        cfg.rc_min_quantizer = 0;
-        cfg.rc_max_quantizer = 63;
-        let mut ctx = MaybeUninit::<aom::aom_codec_ctx_t>::zeroed();
-        if aom::aom_codec_enc_init_ver(
+    // SAFETY: aom_codec_av1_cx returns a pointer to libaom's static AV1 interface.
+    let iface = unsafe { aom::aom_codec_av1_cx() };
+    let mut cfg = MaybeUninit::<aom::aom_codec_enc_cfg>::zeroed();
+    // SAFETY: `cfg` points to writable storage for one config, which this call fills.
+    let err = unsafe {
+        aom::aom_codec_enc_config_default(iface, cfg.as_mut_ptr(), aom::AOM_USAGE_ALL_INTRA)
+    };
+    if err != aom::AOM_CODEC_OK {
+        return Err(EngineError::Internal(
+            "AV1 encoder: no default config".into(),
+        ));
+    }
+    // SAFETY: aom_codec_enc_config_default succeeded, so every field is initialised.
+    let mut cfg = unsafe { cfg.assume_init() };
+    cfg.g_w = w;
+    cfg.g_h = h;
+    cfg.g_threads = 1;
+    cfg.g_limit = 1; // a still picture, with AV1's reduced still-picture header
+    cfg.g_lag_in_frames = 0;
+    cfg.kf_mode = aom::AOM_KF_DISABLED;
+    cfg.kf_max_dist = 0;
+    cfg.g_profile = if monochrome { 0 } else { 1 };
+    cfg.monochrome = c_uint::from(monochrome);
+    cfg.g_bit_depth = aom::AOM_BITS_8;
+    cfg.g_input_bit_depth = 8;
+    cfg.rc_end_usage = aom::AOM_Q;
+    cfg.rc_min_quantizer = 0;
+    cfg.rc_max_quantizer = 63;
+    let mut ctx = MaybeUninit::<aom::aom_codec_ctx_t>::zeroed();
+    // SAFETY: `ctx` is writable storage for one context, `cfg` a complete config, and the ABI
+    // version is the one the bindings were generated against.
+    let err = unsafe {
+        aom::aom_codec_enc_init_ver(
             ctx.as_mut_ptr(),
             iface,
             &cfg,
             0,
             aom::AOM_ENCODER_ABI_VERSION as c_int,
-        ) != aom::AOM_CODEC_OK
-        {
-            return Err(EngineError::Internal(format!(
-                "AV1 encoder: cannot encode {w}x{h}"
-            )));
-        }
-        let mut enc = Encoder(ctx.assume_init());
-        enc.control(aom::AOME_SET_CPUUSED, c_int::from(s.avif_speed.min(9)))?;
-        enc.control(aom::AOME_SET_CQ_LEVEL, cq_level(quality) as c_int)?;
-        if s.avif_quant_matrices {
-            // Flatter matrices than libaom's default range (5–9): the default took 2 points
-            // off a noisy photo's card; 7–10 kept it within 1.8 (docs/benchmarks-history.md#avif-in-precompute).
-            enc.control(aom::AV1E_SET_ENABLE_QM, 1)?;
-            enc.control(aom::AV1E_SET_QM_MIN, 7)?;
-            enc.control(aom::AV1E_SET_QM_MAX, 10)?;
-        }
-        // SSIM tuning, as libheif (and so sharp) uses by default: at equal cq-level it took
-        // fewer bytes for the same SSIMULACRA2 than the default PSNR tuning.
-        enc.control(aom::AOME_SET_TUNING, aom::AOM_TUNE_SSIM as c_int)?;
-        // A still needs no post-processed reference frame.
-        enc.control(aom::AV1E_SET_SKIP_POSTPROC_FILTERING, 1)?;
-        enc.control(aom::AV1E_SET_COLOR_RANGE, aom::AOM_CR_FULL_RANGE as c_int)?;
-        enc.control(
-            aom::AV1E_SET_COLOR_PRIMARIES,
-            aom::AOM_CICP_CP_BT_709 as c_int,
-        )?;
-        enc.control(
-            aom::AV1E_SET_TRANSFER_CHARACTERISTICS,
-            aom::AOM_CICP_TC_SRGB as c_int,
-        )?;
-        enc.control(
-            aom::AV1E_SET_MATRIX_COEFFICIENTS,
-            aom::AOM_CICP_MC_BT_601 as c_int,
-        )?;
-        let mut image = MaybeUninit::<aom::aom_image_t>::zeroed();
-        if aom::aom_img_wrap(image.as_mut_ptr(), format, w, h, 1, data.as_mut_ptr()).is_null() {
-            return Err(EngineError::Internal(
-                "AV1 encoder: cannot wrap the image".into(),
-            ));
-        }
-        let mut image = image.assume_init();
-        image.range = aom::AOM_CR_FULL_RANGE;
-        image.monochrome = c_int::from(monochrome);
-        image.cp = aom::AOM_CICP_CP_BT_709;
-        image.tc = aom::AOM_CICP_TC_SRGB;
-        image.mc = aom::AOM_CICP_MC_BT_601;
-        let mut out = Vec::new();
-        let err = aom::aom_codec_encode(&mut enc.0, &image, 0, 1, 0);
-        enc.check(err, "encode")?;
-        enc.drain(&mut out);
-        let err = aom::aom_codec_encode(&mut enc.0, std::ptr::null(), 0, 0, 0);
-        enc.check(err, "flush")?;
-        enc.drain(&mut out);
-        if out.is_empty() {
-            return Err(EngineError::Internal(
-                "AV1 encoder returned no frame".into(),
-            ));
-        }
-        Ok(out)
+        )
+    };
+    if err != aom::AOM_CODEC_OK {
+        return Err(EngineError::Internal(format!(
+            "AV1 encoder: cannot encode {w}x{h}"
+        )));
     }
+    // SAFETY: aom_codec_enc_init_ver succeeded, so the context is initialised; `Encoder`
+    // destroys it on every exit from here.
+    let mut enc = Encoder(unsafe { ctx.assume_init() });
+    enc.control(aom::AOME_SET_CPUUSED, c_int::from(s.avif_speed.min(9)))?;
+    enc.control(aom::AOME_SET_CQ_LEVEL, cq_level(quality) as c_int)?;
+    if s.avif_quant_matrices {
+        // Flatter matrices than libaom's default range (5–9): the default took 2 points off
+        // a noisy photo's card; 7–10 kept it within 1.8
+        // (docs/benchmarks-history.md#avif-in-precompute).
+        enc.control(aom::AV1E_SET_ENABLE_QM, 1)?;
+        enc.control(aom::AV1E_SET_QM_MIN, 7)?;
+        enc.control(aom::AV1E_SET_QM_MAX, 10)?;
+    }
+    // SSIM tuning, as libheif (and so sharp) uses by default: at equal cq-level it took fewer
+    // bytes for the same SSIMULACRA2 than the default PSNR tuning.
+    enc.control(aom::AOME_SET_TUNING, aom::AOM_TUNE_SSIM as c_int)?;
+    // A still needs no post-processed reference frame.
+    enc.control(aom::AV1E_SET_SKIP_POSTPROC_FILTERING, 1)?;
+    enc.control(aom::AV1E_SET_COLOR_RANGE, aom::AOM_CR_FULL_RANGE as c_int)?;
+    enc.control(
+        aom::AV1E_SET_COLOR_PRIMARIES,
+        aom::AOM_CICP_CP_BT_709 as c_int,
+    )?;
+    enc.control(
+        aom::AV1E_SET_TRANSFER_CHARACTERISTICS,
+        aom::AOM_CICP_TC_SRGB as c_int,
+    )?;
+    enc.control(
+        aom::AV1E_SET_MATRIX_COEFFICIENTS,
+        aom::AOM_CICP_MC_BT_601 as c_int,
+    )?;
+    let mut image = MaybeUninit::<aom::aom_image_t>::zeroed();
+    // SAFETY: `data` holds the planes `format` lays out for w×h (resized above for
+    // monochrome) and outlives the encode; `image` is writable storage for one descriptor.
+    let wrapped =
+        unsafe { aom::aom_img_wrap(image.as_mut_ptr(), format, w, h, 1, data.as_mut_ptr()) };
+    if wrapped.is_null() {
+        return Err(EngineError::Internal(
+            "AV1 encoder: cannot wrap the image".into(),
+        ));
+    }
+    // SAFETY: aom_img_wrap succeeded, so the descriptor is initialised.
+    let mut image = unsafe { image.assume_init() };
+    image.range = aom::AOM_CR_FULL_RANGE;
+    image.monochrome = c_int::from(monochrome);
+    image.cp = aom::AOM_CICP_CP_BT_709;
+    image.tc = aom::AOM_CICP_TC_SRGB;
+    image.mc = aom::AOM_CICP_MC_BT_601;
+    let mut out = Vec::new();
+    // SAFETY: the context is initialised and `image` describes `data`, still alive.
+    let err = unsafe { aom::aom_codec_encode(&mut enc.0, &image, 0, 1, 0) };
+    enc.check(err, "encode")?;
+    enc.drain(&mut out);
+    // SAFETY: a null image flushes the initialised context.
+    let err = unsafe { aom::aom_codec_encode(&mut enc.0, std::ptr::null(), 0, 0, 0) };
+    enc.check(err, "flush")?;
+    enc.drain(&mut out);
+    if out.is_empty() {
+        return Err(EngineError::Internal(
+            "AV1 encoder returned no frame".into(),
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! The reduced-coefficient decoder (`decode::progressive`) must give libjpeg's 1/8-scale image
+//! The reduced-coefficient decoder (`decode::jpeg::reduced`) must give libjpeg's 1/8-scale image
 //! of a progressive JPEG for every chroma layout and scan arrangement, decode baseline files
 //! as faithfully as libjpeg at every scale, and damaged files must still fail as they did.
 
-use imgfront_engine::decode::{jpeg, progressive};
+use imgfront_engine::decode::jpeg;
+use imgfront_engine::decode::jpeg::reduced;
 use imgfront_engine::probe::header;
 use imgfront_engine::raster::Raster;
 use imgfront_engine::resize::{Region, resize};
@@ -12,9 +13,7 @@ use mozjpeg::{ColorSpace, Compress, ScanMode};
 
 /// A photo from the corpus, decoded: 600×450.
 fn photo() -> (Vec<u8>, usize, usize) {
-    let dir = std::env::var("IMGFRONT_CORPUS")
-        .unwrap_or_else(|_| format!("{}/../../../shared/corpus", env!("CARGO_MANIFEST_DIR")));
-    let bytes = std::fs::read(format!("{dir}/Landscape_2.jpg")).expect("corpus file");
+    let bytes = imgfront_testkit::corpus("Landscape_2.jpg");
     let h = header(SourceFormat::Jpeg, &bytes).expect("header");
     let (r, _) = jpeg::decode(&bytes, &h, 8).expect("decode");
     (r.data, r.width as usize, r.height as usize)
@@ -128,7 +127,7 @@ fn dc_decode_gives_libjpegs_eighth_scale_image() {
             let bytes = progressive(517, 333, sampling, mode);
             let h = header(SourceFormat::Jpeg, &bytes).expect("header");
             assert!(h.progressive);
-            let ours = progressive::decode(&bytes, u64::MAX, 1)
+            let ours = reduced::decode(&bytes, u64::MAX, 1)
                 .unwrap_or_else(|why| panic!("{layout}, {mode_name}: declined: {why}"));
             let (libjpeg, _) = jpeg::decode(&bytes, &h, 1).expect("libjpeg");
             assert_eq!(
@@ -182,7 +181,7 @@ fn resized_errors(
     numerator: u8,
 ) -> (f64, f64) {
     let hd = header(SourceFormat::Jpeg, bytes).expect("header");
-    let ours = progressive::decode(bytes, u64::MAX, numerator)
+    let ours = reduced::decode(bytes, u64::MAX, numerator)
         .unwrap_or_else(|why| panic!("{numerator}/8: declined: {why}"));
     let (libjpeg, _) = jpeg::decode(bytes, &hd, numerator).expect("libjpeg");
     assert_eq!(
@@ -258,7 +257,7 @@ fn pillow_files_with_restart_markers_and_refinements_decode_like_libjpeg() {
     ] {
         let bytes = std::fs::read(format!("{dir}/{name}")).expect("seed");
         let h = header(SourceFormat::Jpeg, &bytes).expect("header");
-        let ours = progressive::decode(&bytes, u64::MAX, 1)
+        let ours = reduced::decode(&bytes, u64::MAX, 1)
             .unwrap_or_else(|why| panic!("{name}: declined: {why}"));
         let (libjpeg, _) = jpeg::decode(&bytes, &h, 1).expect("libjpeg");
         assert_eq!((ours.width, ours.height), (libjpeg.width, libjpeg.height));
@@ -270,7 +269,7 @@ fn pillow_files_with_restart_markers_and_refinements_decode_like_libjpeg() {
         );
         // Their AC scans include successive-approximation refinements.
         for numerator in [2u8, 4] {
-            let ours = progressive::decode(&bytes, u64::MAX, numerator)
+            let ours = reduced::decode(&bytes, u64::MAX, numerator)
                 .unwrap_or_else(|why| panic!("{name} {numerator}/8: declined: {why}"));
             let (libjpeg, _) = jpeg::decode(&bytes, &h, numerator).expect("libjpeg");
             assert_eq!((ours.width, ours.height), (libjpeg.width, libjpeg.height));
@@ -322,13 +321,12 @@ fn baseline_files_decode_as_faithfully_as_libjpeg_at_every_scale() {
 fn ycc_planes_keep_chroma_subsampled() {
     // 4:2:0 at 1/4: luma 130×84, chroma half that (rounded up), each plane its own IDCT.
     let bytes = jpeg_of_photo(517, 333, Some((2, 2)), None);
-    let ycc =
-        progressive::decode_ycc(&bytes, u64::MAX, 2, progressive::Filter::Area).expect("planes");
+    let ycc = reduced::decode_ycc(&bytes, u64::MAX, 2, reduced::Filter::Area).expect("planes");
     let sizes: Vec<(u32, u32)> = ycc.planes.iter().map(|p| (p.width, p.height)).collect();
     assert_eq!(sizes, vec![(130, 84), (65, 42), (65, 42)]);
     assert_eq!(ycc.factors, [(1.0, 1.0), (0.5, 0.5), (0.5, 0.5)]);
     // Luma must match the RGB decode's: the same IDCT, read back through BT.601.
-    let rgb = progressive::decode(&bytes, u64::MAX, 2).expect("rgb");
+    let rgb = reduced::decode(&bytes, u64::MAX, 2).expect("rgb");
     let luma: Vec<u8> = rgb
         .data
         .chunks_exact(3)
@@ -341,7 +339,7 @@ fn ycc_planes_keep_chroma_subsampled() {
     assert!(mean < 1.0, "luma {mean:.2} from the RGB decode's");
     let grey = jpeg_of_photo(64, 64, None, None);
     assert_eq!(
-        progressive::decode_ycc(&grey, u64::MAX, 2, progressive::Filter::Area).err(),
+        reduced::decode_ycc(&grey, u64::MAX, 2, reduced::Filter::Area).err(),
         Some("not three components")
     );
 }
@@ -349,22 +347,22 @@ fn ycc_planes_keep_chroma_subsampled() {
 #[test]
 fn lossless_large_and_odd_files_are_declined() {
     assert_eq!(
-        progressive::decode(&[0xFF, 0xD8, 0xFF, 0xC3, 0, 2], u64::MAX, 1).err(),
+        reduced::decode(&[0xFF, 0xD8, 0xFF, 0xC3, 0, 2], u64::MAX, 1).err(),
         Some("not a baseline or progressive Huffman JPEG")
     );
     let big = progressive(517, 333, Some((2, 1)), ScanMode::AllComponentsTogether);
     assert_eq!(
-        progressive::decode(&big, 1000, 1).err(),
+        reduced::decode(&big, 1000, 1).err(),
         Some("frame larger than the pixel limit")
     );
     let yuv311 = progressive(517, 333, Some((3, 1)), ScanMode::AllComponentsTogether);
     assert_eq!(
-        progressive::decode(&yuv311, u64::MAX, 2).err(),
+        reduced::decode(&yuv311, u64::MAX, 2).err(),
         Some("chroma subsampled by three")
     );
     let yuv420 = progressive(517, 333, Some((2, 2)), ScanMode::AllComponentsTogether);
     assert_eq!(
-        progressive::decode(&yuv420, u64::MAX, 1).err(),
+        reduced::decode(&yuv420, u64::MAX, 1).err(),
         Some("chroma subsampled both ways")
     );
 }
@@ -379,7 +377,7 @@ fn thumbnails_of_progressive_files_take_the_dc_path() {
     let c = Config::embedded();
     let on = Settings::request(&c);
     let mut off = on.clone();
-    off.scaled_decoder = false;
+    off.reduced_decoder = false;
     let whole = progressive(1200, 900, Some((2, 1)), ScanMode::AllComponentsTogether);
     // 1/16 of the width or less: libjpeg would decode at 1/8 too.
     let o = ops(&c, "w=64&fmt=png");
