@@ -10,6 +10,7 @@ mod dev;
 mod sim;
 mod takedown;
 mod tenants;
+mod urls;
 
 use clap::{Parser, Subcommand};
 use imgfront_engine::{Settings, transform};
@@ -44,7 +45,7 @@ enum Command {
     },
     /// Print the canonical path of a viewer URL, e.g. `imgfront canon '/demo/a.jpg?w=300&dpr=2'`.
     Canon {
-        #[arg(required_unless_present = "key_space")]
+        #[arg(required_unless_present_any = ["key_space", "stdin"])]
         url: Option<String>,
         /// The Accept header, for fmt=auto.
         #[arg(long)]
@@ -53,6 +54,40 @@ enum Command {
         /// can have from unsigned URLs under the configuration, with its factors.
         #[arg(long)]
         key_space: bool,
+        /// Read `URL<TAB>ACCEPT` lines from standard input; print each canonical path, or
+        /// `error KIND message`.
+        #[arg(long, conflicts_with = "url")]
+        stdin: bool,
+    },
+    /// Build the shortest viewer URL for KEY and QUERY (each parameter in its canonical
+    /// spelling), signed with --secret for a private tenant,
+    /// e.g. `imgfront url demo/a.jpg 'w=300&dpr=2&fmt=auto'`
+    Url {
+        key: String,
+        #[arg(default_value = "")]
+        query: String,
+        /// Prefix, e.g. https://images.example.com
+        #[arg(long, default_value = "")]
+        base: String,
+        #[arg(long, env = "IMGFRONT_SIGNING_SECRET")]
+        secret: Option<String>,
+        /// Expiry as Unix seconds (signed).
+        #[arg(long)]
+        exp: Option<u64>,
+    },
+    /// Print `src`, `srcset` and `sizes` attributes for KEY: one candidate per breakpoint
+    /// (320-2560 px by default), each already canonical
+    Srcset {
+        key: String,
+        #[arg(default_value = "fmt=auto")]
+        query: String,
+        #[arg(long, default_value = "")]
+        base: String,
+        /// Candidate widths, comma-separated (snapped up to breakpoints).
+        #[arg(long, value_delimiter = ',')]
+        widths: Option<Vec<u32>>,
+        #[arg(long, default_value = "100vw")]
+        sizes: String,
     },
     /// Render the presets of every original under FROM (s3://BUCKET or a folder) into TO,
     /// skipping derivatives that are already current.
@@ -408,6 +443,29 @@ fn run(cli: Cli) -> Result<(), String> {
                 k.sharpens,
                 k.orientations
             );
+            Ok(())
+        }
+        Command::Canon { stdin: true, .. } => urls::canon_lines(&config, std::io::stdin().lock()),
+        Command::Url {
+            key,
+            query,
+            base,
+            secret,
+            exp,
+        } => {
+            let url = urls::viewer_url(&config, &base, &key, &query, secret.as_deref(), exp)?;
+            println!("{url}");
+            Ok(())
+        }
+        Command::Srcset {
+            key,
+            query,
+            base,
+            widths,
+            sizes,
+        } => {
+            let html = urls::srcset(&config, &base, &key, &query, widths.as_deref(), &sizes)?;
+            println!("{html}");
             Ok(())
         }
         Command::Canon { url, accept, .. } => {
