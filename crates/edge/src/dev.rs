@@ -19,6 +19,9 @@ pub struct Dev<S> {
     pub edge: Arc<Edge<S>>,
     originals: S,
     keys: Keys,
+    /// A folder served as static files under `/_imgfront/site/` (`imgfront dev --site`), so a
+    /// page that uses the image URLs can be tried against the edge from the same origin.
+    site: Option<std::path::PathBuf>,
 }
 
 impl<S: ObjectStore + Clone + 'static> Dev<S> {
@@ -33,6 +36,49 @@ impl<S: ObjectStore + Clone + 'static> Dev<S> {
             )),
             originals,
             keys,
+            site: None,
+        }
+    }
+
+    /// Serves `dir` under `/_imgfront/site/`.
+    pub fn with_site(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.site = Some(dir.into());
+        self
+    }
+
+    /// A file of the site folder: only plain files inside it, never `..` or hidden names.
+    pub async fn site_file(&self, rel: &str) -> Response {
+        let not_found = |why: &str| {
+            Response::json(
+                404,
+                "no-store",
+                &serde_json::json!({"error": "not_found", "message": why}),
+            )
+        };
+        let Some(root) = &self.site else {
+            return not_found("no site folder is served (imgfront dev --site DIR)");
+        };
+        if rel.split('/').any(|s| s.is_empty() || s.starts_with('.')) {
+            return not_found("no such file in the site folder");
+        }
+        let path = root.join(rel);
+        let Ok(bytes) = tokio::fs::read(&path).await else {
+            return not_found("no such file in the site folder");
+        };
+        let kind = match path.extension().and_then(|e| e.to_str()) {
+            Some("html") => "text/html; charset=utf-8",
+            Some("js" | "mjs") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("json") => "application/json",
+            _ => "application/octet-stream",
+        };
+        Response {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), kind.into()),
+                ("cache-control".into(), "no-store".into()),
+            ],
+            body: Bytes::from(bytes),
         }
     }
 

@@ -44,6 +44,9 @@ async fn route<S: ObjectStore + Clone + 'static>(
     let response = match path {
         "/" | "/index.html" => dev.gallery().await,
         "/_imgfront/stats" => dev.stats_json(),
+        p if p.starts_with("/_imgfront/site/") => {
+            dev.site_file(&p["/_imgfront/site/".len()..]).await
+        }
         "/favicon.ico" => Response {
             status: 204,
             headers: vec![("cache-control".into(), "max-age=86400".into())],

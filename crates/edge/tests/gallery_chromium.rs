@@ -180,3 +180,108 @@ async fn gallery_renders_every_image_at_its_canonical_size() {
     assert_eq!(probe::sniff(&png).unwrap(), probe::SourceFormat::Png);
     assert!(png.len() > 50_000, "screenshot is suspiciously small");
 }
+
+/// Loads `page` in a fresh headless profile and returns the JSON rows of its `#report`.
+async fn report(browser: &str, page: &str, profile: &str) -> Vec<serde_json::Value> {
+    let mut cmd = headless(browser, &common::scratch(profile));
+    cmd.arg("--dump-dom").arg(page);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom
+        .find("id=\"report\"")
+        .expect("report element in the DOM");
+    let body = &dom[start..];
+    let json = &body[body.find('>').unwrap() + 1..body.find("</pre>").unwrap()];
+    assert!(
+        !json.is_empty(),
+        "the page never finished loading its images"
+    );
+    serde_json::from_str(&unescape(json)).unwrap()
+}
+
+/// The TypeScript client's example page, served by `imgfront dev --site clients/js`: its
+/// images, built in the browser by `srcSet` and `imageUrl`, decode at the sizes their canonical
+/// paths ask for, and a second visitor's load is served from the edge cache alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_example_page_decodes_every_image_and_reloads_from_the_edge_cache() {
+    let browser = chromium();
+    let site = repo_root().join("clients/js");
+    assert!(
+        site.join("dist/index.js").exists(),
+        "clients/js/dist is missing: npm --prefix clients/js ci && npm --prefix clients/js run build"
+    );
+    let config = Config::embedded();
+    let dev = std::sync::Arc::new(
+        imgfront_edge::Dev::new(
+            config.clone(),
+            common::keys(&config),
+            imgfront_store::AnyStore::Fs(imgfront_store::FsStore::new(
+                repo_root().join("demo/originals"),
+            )),
+            imgfront_store::AnyStore::Fs(imgfront_store::FsStore::new(common::scratch(
+                "example-derivatives",
+            ))),
+            256 << 20,
+        )
+        .with_site(site),
+    );
+    let (addr, dev) = common::serve(dev).await;
+    let page = format!("http://{addr}/_imgfront/site/example/index.html");
+
+    let rows = report(&browser, &page, "example-profile-1").await;
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    let mut client = Client::connect(addr).await.unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        let src = row["src"].as_str().unwrap();
+        assert!(
+            row["decoded"].as_bool().unwrap(),
+            "{src} did not decode: {row}"
+        );
+        let path_and_query = src.trim_start_matches(&format!("http://{addr}"));
+        // The client wrote the canonical spelling: nothing for the viewer function to rewrite.
+        let spec = Spec::from_viewer_url(&config, path_and_query, Some("image/avif,image/webp"))
+            .unwrap()
+            .spec;
+        let r = client
+            .get(path_and_query, "image/avif,image/webp,*/*")
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{src}");
+        let header = probe::header(probe::sniff(&r.body).unwrap(), &r.body).unwrap();
+        let (bw, bh) = (u64::from(header.width), u64::from(header.height));
+        assert_eq!((bw, bh), expected_size(&spec), "{src}");
+        let (w, h) = (
+            row["width"].as_u64().unwrap(),
+            row["height"].as_u64().unwrap(),
+        );
+        if i % 2 == 0 {
+            // A srcset candidate's `w` descriptor is the width it was served at, so the browser
+            // reports exactly the 400 px slot, at the served aspect ratio.
+            assert_eq!(w, 400, "{src}");
+            assert!(
+                (h * bw).abs_diff(bh * 400) <= bw,
+                "{src}: {w}x{h} vs {bw}x{bh}"
+            );
+        } else {
+            assert_eq!((w, h), (bw, bh), "{src}");
+        }
+    }
+    let first = dev.edge.stats();
+    assert!(first.transforms > 0 && first.errors == 0, "{first:?}");
+
+    // A second visitor (an empty browser cache): every image is an edge hit.
+    let again = report(&browser, &page, "example-profile-2").await;
+    assert_eq!(again.len(), rows.len());
+    let second = dev.edge.stats();
+    assert_eq!(second.misses, first.misses, "{second:?}");
+    assert_eq!(second.transforms, first.transforms, "{second:?}");
+    assert_eq!(second.hits, first.hits + rows.len() as u64, "{second:?}");
+}

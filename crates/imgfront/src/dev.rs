@@ -33,6 +33,10 @@ pub struct Args {
     /// Edge cache size.
     #[arg(long, default_value_t = 512)]
     pub cache_mb: u64,
+    /// A folder served as static files under /_imgfront/site/, e.g. `--site clients/js` for
+    /// the client's example page at /_imgfront/site/example/index.html.
+    #[arg(long)]
+    pub site: Option<String>,
     /// Do not render presets for new originals in the background.
     #[arg(long)]
     pub no_precompute: bool,
@@ -95,13 +99,17 @@ async fn serve(config: Config, args: Args) -> Result<(), String> {
             format!("{} → {}", args.originals, args.derivatives),
         )
     };
-    let dev = Arc::new(Dev::new(
+    let mut dev = Dev::new(
         config.clone(),
         keys.clone(),
         originals.clone(),
         derivatives.clone(),
         args.cache_mb << 20,
-    ));
+    );
+    if let Some(site) = &args.site {
+        dev = dev.with_site(site);
+    }
+    let dev = Arc::new(dev);
     let addr: SocketAddr = format!("{}:{}", args.host, args.port)
         .parse()
         .map_err(|e| format!("bad --host/--port: {e}"))?;
