@@ -274,6 +274,15 @@ async fn the_client_example_page_decodes_every_image_and_reloads_from_the_edge_c
             assert_eq!((w, h), (bw, bh), "{src}");
         }
     }
+    // The site folder serves its own plain files only.
+    for escape in [
+        "/_imgfront/site/../Cargo.toml",
+        "/_imgfront/site/.gitignore",
+        "/_imgfront/site/example/",
+    ] {
+        let r = client.get(escape, "*/*").await.unwrap();
+        assert_eq!(r.status, 404, "{escape}");
+    }
     let first = dev.edge.stats();
     assert!(first.transforms > 0 && first.errors == 0, "{first:?}");
 
