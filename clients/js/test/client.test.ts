@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { DEFAULT_CONFIG, ImgfrontError, type ImageParams, type UrlConfig, imageUrl, signUrl, signingString, srcSet } from '../src/index.js';
-import loader, { createLoader } from '../src/next.js';
+import loader, { createLoader, nextImageSizes } from '../src/next.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const json = (path: string) => JSON.parse(readFileSync(join(ROOT, path), 'utf8'));
@@ -165,5 +165,10 @@ describe('Next.js loader', () => {
       expect(DEFAULT_CONFIG.widths).toContain(w);
     }
     expect(loader({ src: 'demo/a.jpg', width: 100 })).toBe('/demo/a.jpg?fmt=auto&w=128');
+    // With the breakpoints as Next's sizes, every requested width is its own URL's width.
+    const { deviceSizes, imageSizes } = nextImageSizes();
+    for (const width of [...imageSizes, ...deviceSizes]) {
+      expect(new URL(load({ src: 'demo/a.jpg', width })).searchParams.get('w')).toBe(String(width));
+    }
   });
 });

@@ -207,17 +207,21 @@ async fn report(browser: &str, page: &str, profile: &str) -> Vec<serde_json::Val
     serde_json::from_str(&unescape(json)).unwrap()
 }
 
-/// The TypeScript client's example page, served by `imgfront dev --site clients/js`: its
-/// images, built in the browser by `srcSet` and `imageUrl`, decode at the sizes their canonical
-/// paths ask for, and a second visitor's load is served from the edge cache alone.
+/// The TypeScript client's example pages, served by `imgfront dev --site clients/js`: the plain
+/// page (built in the browser by `srcSet` and `imageUrl`) and the Next.js static export (every
+/// URL written by the client's `next/image` loader). Their images decode at the sizes their
+/// canonical paths ask for, srcset descriptors are the served widths, and a second visitor's
+/// load is served from the edge cache alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_client_example_page_decodes_every_image_and_reloads_from_the_edge_cache() {
+async fn the_client_example_pages_decode_every_image_and_reload_from_the_edge_cache() {
     let browser = chromium();
     let site = repo_root().join("clients/js");
-    assert!(
-        site.join("dist/index.js").exists(),
-        "clients/js/dist is missing: npm --prefix clients/js ci && npm --prefix clients/js run build"
-    );
+    for built in ["dist/index.js", "example-next/out/index.html"] {
+        assert!(
+            site.join(built).exists(),
+            "clients/js/{built} is missing: npm --prefix clients/js ci && npm --prefix clients/js run build && npm --prefix clients/js run example:next"
+        );
+    }
     let config = Config::embedded();
     let dev = std::sync::Arc::new(
         imgfront_edge::Dev::new(
@@ -234,46 +238,7 @@ async fn the_client_example_page_decodes_every_image_and_reloads_from_the_edge_c
         .with_site(site),
     );
     let (addr, dev) = common::serve(dev).await;
-    let page = format!("http://{addr}/_imgfront/site/example/index.html");
-
-    let rows = report(&browser, &page, "example-profile-1").await;
-    assert_eq!(rows.len(), 6, "{rows:?}");
     let mut client = Client::connect(addr).await.unwrap();
-    for (i, row) in rows.iter().enumerate() {
-        let src = row["src"].as_str().unwrap();
-        assert!(
-            row["decoded"].as_bool().unwrap(),
-            "{src} did not decode: {row}"
-        );
-        let path_and_query = src.trim_start_matches(&format!("http://{addr}"));
-        // The client wrote the canonical spelling: nothing for the viewer function to rewrite.
-        let spec = Spec::from_viewer_url(&config, path_and_query, Some("image/avif,image/webp"))
-            .unwrap()
-            .spec;
-        let r = client
-            .get(path_and_query, "image/avif,image/webp,*/*")
-            .await
-            .unwrap();
-        assert_eq!(r.status, 200, "{src}");
-        let header = probe::header(probe::sniff(&r.body).unwrap(), &r.body).unwrap();
-        let (bw, bh) = (u64::from(header.width), u64::from(header.height));
-        assert_eq!((bw, bh), expected_size(&spec), "{src}");
-        let (w, h) = (
-            row["width"].as_u64().unwrap(),
-            row["height"].as_u64().unwrap(),
-        );
-        if i % 2 == 0 {
-            // A srcset candidate's `w` descriptor is the width it was served at, so the browser
-            // reports exactly the 400 px slot, at the served aspect ratio.
-            assert_eq!(w, 400, "{src}");
-            assert!(
-                (h * bw).abs_diff(bh * 400) <= bw,
-                "{src}: {w}x{h} vs {bw}x{bh}"
-            );
-        } else {
-            assert_eq!((w, h), (bw, bh), "{src}");
-        }
-    }
     // The site folder serves its own plain files only.
     for escape in [
         "/_imgfront/site/../Cargo.toml",
@@ -283,14 +248,63 @@ async fn the_client_example_page_decodes_every_image_and_reloads_from_the_edge_c
         let r = client.get(escape, "*/*").await.unwrap();
         assert_eq!(r.status, 404, "{escape}");
     }
-    let first = dev.edge.stats();
-    assert!(first.transforms > 0 && first.errors == 0, "{first:?}");
+    // (page, images on it, whether image i is a srcset image in a 400 px slot)
+    let pages: [(&str, usize, fn(usize) -> bool); 2] = [
+        ("example/index.html", 6, |i| i % 2 == 0),
+        ("example-next/out/index.html", 3, |_| true),
+    ];
+    for (page, count, responsive) in pages {
+        let url = format!("http://{addr}/_imgfront/site/{page}");
+        let rows = report(&browser, &url, &format!("{page}-1").replace('/', "-")).await;
+        assert_eq!(rows.len(), count, "{page}: {rows:?}");
+        for (i, row) in rows.iter().enumerate() {
+            let src = row["src"].as_str().unwrap();
+            assert!(
+                row["decoded"].as_bool().unwrap(),
+                "{src} did not decode: {row}"
+            );
+            let path_and_query = src.trim_start_matches(&format!("http://{addr}"));
+            let spec =
+                Spec::from_viewer_url(&config, path_and_query, Some("image/avif,image/webp"))
+                    .unwrap()
+                    .spec;
+            let r = client
+                .get(path_and_query, "image/avif,image/webp,*/*")
+                .await
+                .unwrap();
+            assert_eq!(r.status, 200, "{src}");
+            let header = probe::header(probe::sniff(&r.body).unwrap(), &r.body).unwrap();
+            let (bw, bh) = (u64::from(header.width), u64::from(header.height));
+            assert_eq!((bw, bh), expected_size(&spec), "{src}");
+            let (w, h) = (
+                row["width"].as_u64().unwrap(),
+                row["height"].as_u64().unwrap(),
+            );
+            if responsive(i) {
+                // A srcset candidate's `w` descriptor is the width it was served at, so the
+                // browser reports exactly the 400 px slot, at the served aspect ratio.
+                assert_eq!(w, 400, "{page} {src}");
+                assert!(
+                    (h * bw).abs_diff(bh * 400) <= bw,
+                    "{src}: {w}x{h} vs {bw}x{bh}"
+                );
+            } else {
+                assert_eq!((w, h), (bw, bh), "{src}");
+            }
+        }
+        let first = dev.edge.stats();
+        assert!(first.transforms > 0 && first.errors == 0, "{first:?}");
 
-    // A second visitor (an empty browser cache): every image is an edge hit.
-    let again = report(&browser, &page, "example-profile-2").await;
-    assert_eq!(again.len(), rows.len());
-    let second = dev.edge.stats();
-    assert_eq!(second.misses, first.misses, "{second:?}");
-    assert_eq!(second.transforms, first.transforms, "{second:?}");
-    assert_eq!(second.hits, first.hits + rows.len() as u64, "{second:?}");
+        // A second visitor (an empty browser cache): every image is an edge hit.
+        let again = report(&browser, &url, &format!("{page}-2").replace('/', "-")).await;
+        assert_eq!(again.len(), rows.len());
+        let second = dev.edge.stats();
+        assert_eq!(second.misses, first.misses, "{page}: {second:?}");
+        assert_eq!(second.transforms, first.transforms, "{page}: {second:?}");
+        assert_eq!(
+            second.hits,
+            first.hits + rows.len() as u64,
+            "{page}: {second:?}"
+        );
+    }
 }
