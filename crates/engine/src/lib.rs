@@ -35,7 +35,7 @@ pub enum YccPath {
     /// a DCT scale the reduced decoder's ([`decode::jpeg::reduced`]). libjpeg's own scaled decode IDCTs
     /// chroma at luma size, and three full planes resized measured slower than one RGB raster.
     Subsampled,
-    /// Also libjpeg's scaled planes, when our decoder is off or declines (to measure them).
+    /// Also libjpeg's scaled planes, when the reduced decoder is off or declines (to measure them).
     Always,
 }
 

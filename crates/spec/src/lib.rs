@@ -4,7 +4,8 @@
 //! renders the **canonical path** `/{key}/{ops}` that CloudFront caches and the transform function
 //! receives, and the **derivative key** (the canonical path without its leading `/`, decoded) under
 //! which S3 stores the output. [`Spec::from_canonical_path`] parses that path back and refuses
-//! anything not exactly canonical. No I/O happens here.
+//! anything not exactly canonical. The only I/O is `Config::from_env` reading the configuration
+//! file `IMGFRONT_CONFIG` names.
 
 pub mod accept;
 pub mod config;
