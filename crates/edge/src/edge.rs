@@ -24,6 +24,9 @@ struct Fetched {
     response: Response,
     /// Unix seconds when the edge got it, for `age`.
     at: u64,
+    /// Until when it is fresh; after that it is kept for `stale-if-error` more seconds, to be
+    /// served only while the origin fails.
+    fresh_until: u64,
 }
 
 /// Live counters, served at `/_imgfront/stats` and shown on the gallery page.
@@ -38,6 +41,8 @@ pub struct Stats {
     pub coalesced: AtomicU64,
     /// Renders stopped early because every request waiting for them went away.
     pub cancelled: AtomicU64,
+    /// Expired copies served because the origin failed (`stale-if-error`).
+    pub stale_served: AtomicU64,
     pub from_derivatives: AtomicU64,
     pub transforms: AtomicU64,
     pub errors: AtomicU64,
@@ -52,6 +57,7 @@ pub struct StatsSnapshot {
     pub refused: u64,
     pub coalesced: u64,
     pub cancelled: u64,
+    pub stale_served: u64,
     pub from_derivatives: u64,
     pub transforms: u64,
     pub errors: u64,
@@ -140,6 +146,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Seconds an expired response may still be served while the origin fails (`stale-if-error`).
+pub fn stale_if_error(cache_control: Option<&str>) -> u64 {
+    cache_control
+        .into_iter()
+        .flat_map(|cc| cc.split(','))
+        .find_map(|d| {
+            d.trim()
+                .to_ascii_lowercase()
+                .strip_prefix("stale-if-error=")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
 /// Seconds an edge may keep a response, from `Cache-Control` (`s-maxage` wins, as at CloudFront).
 pub fn edge_ttl(cache_control: Option<&str>) -> u64 {
     let Some(cc) = cache_control else { return 0 };
@@ -195,6 +216,7 @@ impl<S: ObjectStore + 'static> Edge<S> {
             refused: get(&s.refused),
             coalesced: get(&s.coalesced),
             cancelled: get(&s.cancelled),
+            stale_served: get(&s.stale_served),
             from_derivatives: get(&s.from_derivatives),
             transforms: get(&s.transforms),
             errors: get(&s.errors),
@@ -211,6 +233,11 @@ impl<S: ObjectStore + 'static> Edge<S> {
 
     /// Serves one viewer request through the whole path.
     pub async fn handle(self: &Arc<Self>, req: EdgeRequest<'_>) -> Response {
+        self.handle_at(req, now()).await
+    }
+
+    /// [`Edge::handle`] at `now` (Unix seconds), so tests can move the clock past a TTL.
+    pub async fn handle_at(self: &Arc<Self>, req: EdgeRequest<'_>, now: u64) -> Response {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let head = req.method.eq_ignore_ascii_case("HEAD");
         if !head && !req.method.eq_ignore_ascii_case("GET") {
@@ -225,7 +252,6 @@ impl<S: ObjectStore + 'static> Edge<S> {
             r.headers.push(("allow".into(), "GET, HEAD".into()));
             return r;
         }
-        let now = now();
         let spec = match self.viewer.request(ViewerInput {
             path: req.path,
             query: req.query,
@@ -253,13 +279,21 @@ impl<S: ObjectStore + 'static> Edge<S> {
 
         let cached = lock(&self.cache).get(&cache_key, now).cloned();
         let (fetched, cache_state) = match cached {
-            Some(hit) => {
+            Some(hit) if now < hit.fresh_until => {
                 self.stats.hits.fetch_add(1, Ordering::Relaxed);
                 (hit, "Hit")
             }
-            None => {
+            stale => {
                 self.stats.misses.fetch_add(1, Ordering::Relaxed);
-                (self.shield(&cache_key, &spec, now).await, "Miss")
+                let fetched = self.shield(&cache_key, &spec, now).await;
+                match stale {
+                    // stale-if-error: while the origin fails, the expired copy still serves.
+                    Some(stale) if fetched.response.status >= 500 => {
+                        self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                        (stale, "StaleHit")
+                    }
+                    _ => (fetched, "Miss"),
+                }
             }
         };
 
@@ -337,6 +371,7 @@ impl<S: ObjectStore + 'static> Edge<S> {
                         "message": "the origin fetch for this path failed; retry"}),
                 ),
                 at: now,
+                fresh_until: now,
             })
         })
     }
@@ -359,7 +394,10 @@ impl<S: ObjectStore + 'static> Edge<S> {
         tokio::spawn(async move {
             // A request that missed just before another filled the cache must not start a
             // second origin fetch.
-            let cached = lock(&edge.cache).get(&key, now).cloned();
+            let cached = lock(&edge.cache)
+                .get(&key, now)
+                .filter(|f| now < f.fresh_until)
+                .cloned();
             let fetched = match cached {
                 Some(hit) => hit,
                 None => {
@@ -367,11 +405,17 @@ impl<S: ObjectStore + 'static> Edge<S> {
                     if response.status == 499 {
                         edge.stats.cancelled.fetch_add(1, Ordering::Relaxed);
                     }
-                    let fetched = Arc::new(Fetched { response, at: now });
-                    let ttl = edge_ttl(fetched.response.header("cache-control"));
+                    let cc = response.header("cache-control").map(str::to_string);
+                    let ttl = edge_ttl(cc.as_deref());
+                    let fetched = Arc::new(Fetched {
+                        response,
+                        at: now,
+                        fresh_until: now + ttl,
+                    });
                     if ttl > 0 && !flight.cancel.is_cancelled() {
                         let size = fetched.response.body.len() as u64 + 512;
-                        lock(&edge.cache).insert(&key, fetched.clone(), size, now + ttl);
+                        let kept = now + ttl + stale_if_error(cc.as_deref());
+                        lock(&edge.cache).insert(&key, fetched.clone(), size, kept);
                     }
                     fetched
                 }

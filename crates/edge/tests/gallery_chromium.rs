@@ -207,6 +207,10 @@ async fn report(browser: &str, page: &str, profile: &str) -> Vec<serde_json::Val
     serde_json::from_str(&unescape(json)).unwrap()
 }
 
+/// A client example page: its path in the site folder, how many images it shows, and whether
+/// image `i` is a srcset image in a 400 px slot.
+type Page = (&'static str, usize, fn(usize) -> bool);
+
 /// The TypeScript client's example pages, served by `imgfront dev --site clients/js`: the plain
 /// page (built in the browser by `srcSet` and `imageUrl`) and the Next.js static export (every
 /// URL written by the client's `next/image` loader). Their images decode at the sizes their
@@ -248,8 +252,7 @@ async fn the_client_example_pages_decode_every_image_and_reload_from_the_edge_ca
         let r = client.get(escape, "*/*").await.unwrap();
         assert_eq!(r.status, 404, "{escape}");
     }
-    // (page, images on it, whether image i is a srcset image in a 400 px slot)
-    let pages: [(&str, usize, fn(usize) -> bool); 2] = [
+    let pages: [Page; 2] = [
         ("example/index.html", 6, |i| i % 2 == 0),
         ("example-next/out/index.html", 3, |_| true),
     ];
