@@ -78,30 +78,7 @@ async fn gallery_renders_every_image_at_its_canonical_size() {
     let browser = chromium();
     let (addr, dev) = common::start(common::scratch("gallery")).await;
     let page = format!("http://{addr}/");
-    let profile = common::scratch("chromium-profile");
-
-    let mut cmd = headless(&browser, &profile);
-    cmd.arg("--dump-dom").arg(&page);
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let start = dom
-        .find("id=\"report\"")
-        .expect("report element in the DOM");
-    let body = &dom[start..];
-    let json = &body[body.find('>').unwrap() + 1..body.find("</pre>").unwrap()];
-    assert!(
-        !json.is_empty(),
-        "the page never finished loading its images"
-    );
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&unescape(json)).unwrap();
+    let rows = report(&browser, &page, "chromium-profile").await;
 
     let config = Config::embedded();
     let originals = dev.originals().await.unwrap();
@@ -164,7 +141,7 @@ async fn gallery_renders_every_image_at_its_canonical_size() {
     std::fs::create_dir_all(&artifacts).unwrap();
     let shot = artifacts.join("gallery.png");
     let _ = std::fs::remove_file(&shot);
-    let mut cmd = headless(&browser, &profile);
+    let mut cmd = headless(&browser, &common::scratch("chromium-profile-shot"));
     cmd.arg(format!("--screenshot={}", shot.display()))
         .arg(&page);
     let out = tokio::task::spawn_blocking(move || cmd.output())
